@@ -17,13 +17,16 @@ venv="$(venv_dir "$core")"
 stamp="$venv/.requirements"
 wanted="ansible-core>=$core.0,<$core.999 $(tr '\n' ' ' < "$here/../tests/requirements-test.txt")"
 
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+if [ ! -x "$venv/bin/python" ]; then
     python="$(find_python "$py_minor")" || die "Python $py_minor not found (looked in $PYENV_ROOT/versions and PATH)"
     log "creating $venv with $python"
     rm -rf "$venv"
     mkdir -p "$CACHE_DIR"
     "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    log "installing the test requirements for ansible-core $core into $venv"
     "$venv/bin/python" -m pip install -q "ansible-core>=$core.0,<$core.999" -r "$here/../tests/requirements-test.txt"
     echo "$wanted" > "$stamp"
 fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need from the system: OpenSSH's server and sudo for the loopback test
-# hosts, shellcheck for ansible-test sanity, and the unprivileged account the test hosts log in
-# as (with passwordless sudo, so `become` is exercised as users run it). Needs root; does
-# nothing that is already done.
+# hosts, shellcheck for ansible-test sanity, Chromium for the timeline screenshot test, and the
+# unprivileged account the test hosts log in as (with passwordless sudo, so `become` is exercised
+# as users run it). Needs root; does nothing that is already done.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/lib.sh
@@ -14,6 +14,8 @@ packages=()
 command -v sudo >/dev/null || packages+=(sudo)
 command -v shellcheck >/dev/null || packages+=(shellcheck)
 command -v ssh-keygen >/dev/null || packages+=(openssh-client)
+# headless Chromium renders the async_log timeline page in its screenshot test
+command -v chromium >/dev/null || packages+=(chromium fonts-dejavu-core)
 
 if [ "$(id -u)" != 0 ]; then
     [ ${#packages[@]} -eq 0 ] || die "missing system packages (${packages[*]}); install them as root: apt-get install -y ${packages[*]}"

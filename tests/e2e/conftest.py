@@ -22,15 +22,20 @@ HOST_COUNT = int(os.environ.get("ASYNC_JOBS_E2E_HOSTS", "10"))
 
 
 @pytest.fixture(scope="session")
-def collections_path(tmp_path_factory):
-    """Build the collection with ansible-galaxy and install the tarball, as a user would."""
-    work = tmp_path_factory.mktemp("collection")
-    galaxy = os.path.join(BIN_DIR, "ansible-galaxy")
-    subprocess.run([galaxy, "collection", "build", "--output-path", str(work), COLLECTION_ROOT],
+def collection_tarball(tmp_path_factory):
+    """The collection built with ansible-galaxy from this checkout."""
+    work = tmp_path_factory.mktemp("build")
+    subprocess.run([os.path.join(BIN_DIR, "ansible-galaxy"), "collection", "build", "--output-path", str(work), COLLECTION_ROOT],
                    check=True, capture_output=True, text=True)
-    tarball = glob.glob(str(work / "org-async_jobs-*.tar.gz"))[0]
-    installed = work / "collections"
-    subprocess.run([galaxy, "collection", "install", "--offline", "-p", str(installed), tarball],
+    return glob.glob(str(work / "org-async_jobs-*.tar.gz"))[0]
+
+
+@pytest.fixture(scope="session")
+def collections_path(collection_tarball, tmp_path_factory):
+    """The tarball installed with ansible-galaxy, as a user would; the path to put on
+    ANSIBLE_COLLECTIONS_PATH."""
+    installed = tmp_path_factory.mktemp("collections")
+    subprocess.run([os.path.join(BIN_DIR, "ansible-galaxy"), "collection", "install", "--offline", "-p", str(installed), collection_tarball],
                    check=True, capture_output=True, text=True)
     return str(installed)
 
