@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, org.async_jobs developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every example of examples/ (the source note's points) run against the SSH hosts, with the
+outcome each one promises checked in its async log, so that none of them rots."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from conftest import COLLECTION_ROOT
+
+EXAMPLES = os.path.join(COLLECTION_ROOT, "examples")
+HOSTS = ["host01", "host02", "host03"]
+
+
+def ts(event):
+    return datetime.datetime.strptime(event["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def names(events):
+    return sorted((event.get("host"), ((event.get("handler") or event.get("task")) or {}).get("name")) for event in events)
+
+
+@pytest.fixture
+def example(ansible_playbook, make_inventory, tmp_path):
+    """example("name.yml", *args, env=None) runs an example on three SSH hosts, each with its own
+    directory and async dir (the hosts are one machine and one login account, which must be able
+    to write there: pytest's own temp dirs are private to root)."""
+    root = tempfile.mkdtemp(prefix="async-jobs-examples-")
+    os.chmod(root, 0o1777)
+    inventory = make_inventory(len(HOSTS))
+    runs = []
+
+    def run(name, *args, env=None):
+        log_path = str(tmp_path / ("log-%d.jsonl" % len(runs)))
+        extra = ["-e", "example_hosts=targets", "-e", "async_jobs_example_root=%s" % root,
+                 "-e", "ansible_async_dir=%s/{{ inventory_hostname }}/async" % root] + list(args)
+        outcome = ansible_playbook.run(os.path.join(EXAMPLES, name), inventory, extra_args=extra, env=env, log_path=log_path)
+        runs.append(outcome)
+        return outcome
+
+    run.root = root
+    yield run
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_run_and_check_later_shows_every_poll_tick(example):
+    run = example("run_and_check_later.yml")
+    assert run.rc == 0, run.explain()
+    for host in HOSTS:
+        ticks = [event for event in run.events_of("job.poll", host=host) if event["task"]["name"] == "Start monitoring"]
+        # a 5 s job polled every second (each check a round trip of its own): several ticks, numbered from 1
+        assert len(ticks) >= 2, run.explain()
+        assert [event["tick"] for event in ticks] == list(range(1, len(ticks) + 1))
+        ends = [event for event in run.events_of("job.end", host=host) if event["task"]["name"] == "Start monitoring"]
+        assert [event["status"] for event in ends] == ["ok"]
+    assert "probes, 0 down" in run.stdout
+
+
+def test_several_at_once_with_wait_jobs_notifies_only_on_change(example):
+    first = example("several_at_once_wait_jobs.yml")
+    assert first.rc == 0, first.explain()
+    assert names(first.events_of("handler.start")) == [(host, "Restart app") for host in HOSTS], first.explain()
+    waits = [event for event in first.events_of("task.end") if event["task"]["name"] == "Wait for both groups"]
+    # groups of 3 s and 5 s in parallel: the wait ends well before the 8 s they would take in turn
+    assert all(event["duration"] < 7.5 for event in waits), waits
+
+    second = example("several_at_once_wait_jobs.yml")
+    assert second.rc == 0, second.explain()
+    assert second.events_of("handler.start") == [], second.explain()
+    assert {event["reason"] for event in second.events_of("handler.suppressed")} == {"unchanged"}
+
+
+def test_several_at_once_with_fanout_runs_the_groups_side_by_side(example):
+    first = example("several_at_once_fanout.yml")
+    assert first.rc == 0, first.explain()
+    assert names(first.events_of("handler.start")) == [(host, "Restart app") for host in HOSTS], first.explain()
+    for host in HOSTS:
+        lanes = [event for event in first.events_of("task.end", host=host) if event.get("lane") is not None]
+        assert len({event["lane"] for event in lanes}) == 2, lanes
+        starts = [ts(event) for event in first.events_of("task.start", host=host) if event.get("lane") is not None]
+        assert (max(ts(event) for event in lanes) - min(starts)).total_seconds() < 7.5
+
+    second = example("several_at_once_fanout.yml")
+    assert second.rc == 0, second.explain()
+    assert second.events_of("handler.start") == [], second.explain()
+
+
+def test_fire_and_forget_leaves_files_that_housekeeping_cleans(example):
+    first = example("fire_and_forget.yml")
+    assert first.rc == 0, first.explain()
+    launched = {event["host"]: event["jid"] for event in first.events_of("job.start")}
+    assert sorted(launched) == HOSTS
+    for host, jid in launched.items():
+        assert os.path.exists(os.path.join(example.root, host, "async", jid))
+    time.sleep(3)  # the forgotten `sleep 2` jobs finish
+    later = example("fire_and_forget.yml", "-e", "async_jobs_forgotten_age=0s")
+    assert later.rc == 0, later.explain()
+    assert "finished job(s) cleaned up" in later.stdout
+    for host, jid in launched.items():
+        assert not os.path.exists(os.path.join(example.root, host, "async", jid)), later.explain()
+
+
+def test_handler_fires_when_the_install_finished_not_when_it_launched(example):
+    first = example("handler_on_completion.yml", "-e", "example_become=true")
+    assert first.rc == 0, first.explain()
+    for host in HOSTS:
+        install_end = [event for event in first.events_of("job.end", host=host) if event["task"]["name"] == "Install httpd"]
+        restarts = [event for event in first.events_of("handler.start", host=host) if event["handler"]["name"] == "Restart HTTPD"]
+        assert len(install_end) == 1 and len(restarts) == 1, first.explain()
+        assert ts(restarts[0]) >= ts(install_end[0])
+        # the handler notified a handler
+        assert [event["handler"]["name"] for event in first.events_of("handler.start", host=host)] == ["Restart HTTPD", "Show the restart"]
+        with open(os.path.join(example.root, host, "httpd", "service", "restarts")) as restarts_file:
+            assert restarts_file.read().strip() == "1"
+
+    second = example("handler_on_completion.yml", "-e", "example_become=true")
+    assert second.rc == 0, second.explain()
+    assert second.events_of("handler.start") == []
+    assert {event["reason"] for event in second.events_of("handler.suppressed") if event["task"]["name"] == "Install httpd"} == {"unchanged"}
+
+
+@pytest.mark.parametrize("how", ["not forced", "--force-handlers", "play keyword", "ansible.cfg"])
+def test_force_handlers_three_ways(example, how):
+    env, args, playbook = None, [], "force_handlers/playbook.yml"
+    if how == "--force-handlers":
+        args = ["--force-handlers"]
+    elif how == "play keyword":
+        playbook = "force_handlers/play_keyword.yml"
+    elif how == "ansible.cfg":
+        env = {"ANSIBLE_CONFIG": os.path.join(EXAMPLES, "force_handlers", "ansible.cfg")}
+    run = example(playbook, *args, env=env)
+    assert run.rc == 2, run.explain()  # the hosts failed either way
+    started = run.events_of("handler.start")
+    if how == "not forced":
+        assert started == [], run.explain()
+        assert names(run.events_of("handler.not_run")) == [(host, "Restart HTTPD") for host in HOSTS]
+        assert {event["reason"] for event in run.events_of("handler.not_run")} == {"host_failed"}
+    else:
+        assert names(started) == [(host, "Restart HTTPD") for host in HOSTS], run.explain()
+        assert all(event["forced"] is True for event in started)
+        source = {"--force-handlers": "cli", "play keyword": "play", "ansible.cfg": "config"}[how]
+        assert [event["force_handlers"]["source"] for event in run.events_of("play.start")] == [source]
