@@ -143,21 +143,6 @@ class LocalWaitJobs(action.ActionModule):
         return json.loads(output.getvalue())
 
 
-@pytest.fixture
-def jobs(tmp_path):
-    started = []
-    async_dir = tmp_path / 'async'
-
-    def start(script):
-        jid = start_job(async_dir, tmp_path / 'tmp', script)
-        started.append(jid)
-        return jid
-    start.async_dir = str(async_dir)
-    yield start
-    for jid in started:
-        processes.kill_job(jid)
-
-
 def run(args, async_dir, check_mode=False):
     plugin = LocalWaitJobs(args, async_dir, check_mode)
     with mock.patch.object(action, 'display') as display:

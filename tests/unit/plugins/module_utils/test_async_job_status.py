@@ -23,21 +23,6 @@ FAILING = 'echo \'{"failed": true, "rc": 3, "msg": "non-zero return code"}\''
 SLOW = 'sleep 60 & wait; echo \'{"rc": 0}\''
 
 
-@pytest.fixture
-def jobs(tmp_path):
-    started = []
-    async_dir = tmp_path / 'async'
-
-    def start(script):
-        jid = start_job(async_dir, tmp_path / 'tmp', script)
-        started.append(jid)
-        return jid
-    start.async_dir = str(async_dir)
-    yield start
-    for jid in started:
-        processes.kill_job(jid)
-
-
 def finished(async_dir, jid):
     return lambda: files.read_job_file(async_dir, jid)['state'] == files.FINISHED
 
