@@ -193,6 +193,32 @@ def template_engine(loader, variables):
     return TemplateEngine(loader=loader, variables=variables)
 
 
+def hook_callbacks(tqm, before):
+    """Make ``before(send, method_name, args)`` run before each callback the TQM sends, from the
+    strategy's thread and from its results thread alike, under one lock (``send`` sends a callback
+    without the hook). Returns the function that removes the hook.
+
+    Core has no hook for this; the TQM's ``send_callback`` is shadowed on the instance only."""
+    import threading
+
+    send = tqm.send_callback
+    lock = threading.RLock()
+
+    def send_callback(method_name, *args, **kwargs):
+        with lock:
+            before(send, method_name, args)
+            return send(method_name, *args, **kwargs)
+
+    tqm.send_callback = send_callback
+
+    def restore():
+        with lock:
+            if tqm.__dict__.get("send_callback") is send_callback:
+                del tqm.send_callback
+
+    return restore
+
+
 def configured_forks(strategy) -> int:
     """The play's ``forks`` (the TQM sizes its worker list to min(forks, batch size) instead)."""
     return strategy._tqm._forks
