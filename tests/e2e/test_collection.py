@@ -65,7 +65,7 @@ def test_changelog_lints_and_releases_0_1_0(tmp_path):
     assert "v0.1.0" in changelog and "Release Summary" in changelog
 
 
-def test_ansible_lint_production_profile_passes_on_collection_and_examples():
-    linted = tool("ansible-lint", "--nocolor", cwd=COLLECTION_ROOT)
+def test_ansible_lint_production_profile_passes_on_collection_and_examples(collections_path):
+    linted = tool("ansible-lint", "--nocolor", cwd=COLLECTION_ROOT, env={"ANSIBLE_COLLECTIONS_PATH": collections_path})
     assert linted.returncode == 0, linted.stdout[-6000:] + linted.stderr[-6000:]
     assert "Profile 'production' was required, and it passed" in linted.stderr + linted.stdout

@@ -129,13 +129,13 @@ def test_handler_fires_when_the_install_finished_not_when_it_launched(example):
 
 @pytest.mark.parametrize("how", ["not forced", "--force-handlers", "play keyword", "ansible.cfg"])
 def test_force_handlers_three_ways(example, how):
-    env, args, playbook = None, [], "force_handlers/playbook.yml"
+    env, args, playbook = None, [], "force_handlers.yml"
     if how == "--force-handlers":
         args = ["--force-handlers"]
     elif how == "play keyword":
-        playbook = "force_handlers/play_keyword.yml"
+        playbook = "force_handlers_play_keyword.yml"
     elif how == "ansible.cfg":
-        env = {"ANSIBLE_CONFIG": os.path.join(EXAMPLES, "force_handlers", "ansible.cfg")}
+        env = {"ANSIBLE_CONFIG": os.path.join(EXAMPLES, "force_handlers.cfg")}
     run = example(playbook, *args, env=env)
     assert run.rc == 2, run.explain()  # the hosts failed either way
     started = run.events_of("handler.start")
