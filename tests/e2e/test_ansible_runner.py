@@ -18,8 +18,10 @@ RESULT_EVENTS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_
 def test_runner_events_and_async_log_agree(collections_path, make_inventory, playbook, ssh_hosts, tmp_path, monkeypatch):
     log_path = str(tmp_path / "async_log.jsonl")
     monkeypatch.setenv("PATH", BIN_DIR + os.pathsep + os.environ.get("PATH", ""))  # runner runs ansible-playbook from PATH
+    private_data_dir = tmp_path / "runner"
+    private_data_dir.mkdir()
     run = ansible_runner.run(
-        private_data_dir=str(tmp_path / "runner"),
+        private_data_dir=str(private_data_dir),
         playbook=playbook("runner_fanout.yml"),
         inventory=make_inventory(3),
         envvars={

@@ -12,11 +12,17 @@ import re
 from test_fanout import QUIET, recap, records
 
 TIMING = re.compile(r'"(start|end|delta)": "[^"]*"')
+INCLUDED_FOR = re.compile(r"^(included: \S+ for )([^=]+?)( => .*)?$")
+
+
+def _hosts_sorted(match):
+    return match.group(1) + ", ".join(sorted(match.group(2).split(", "))) + (match.group(3) or "")
 
 
 def output_lines(run):
-    """The output's lines, sorted (hosts of one step finish in any order), timings blanked."""
-    lines = [TIMING.sub(r'"\1": "-"', line) for line in run.stdout.splitlines()]
+    """The output's lines, sorted (hosts of one step finish in any order, under linear too, and
+    an include names its hosts in that order), timings blanked."""
+    lines = [INCLUDED_FOR.sub(_hosts_sorted, TIMING.sub(r'"\1": "-"', line)) for line in run.stdout.splitlines()]
     return sorted(line for line in lines if line.strip() and "DEPRECATION" not in line)
 
 
