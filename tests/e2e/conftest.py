@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -52,6 +54,16 @@ def ssh_hosts():
         pytest.fail(str(error), pytrace=False)
     yield hosts
     hosts.stop()
+
+
+@pytest.fixture
+def shared_dir():
+    """A scratch directory the hosts' login account can write to (pytest's own temp dirs are
+    private to the user running the tests): under the system temp dir, sticky and open to all."""
+    path = tempfile.mkdtemp(prefix="async-jobs-e2e-")
+    os.chmod(path, 0o1777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import tempfile
 import time
 
 import pytest
@@ -38,12 +36,10 @@ def names(events):
 
 
 @pytest.fixture
-def example(ansible_playbook, make_inventory, tmp_path):
+def example(ansible_playbook, make_inventory, tmp_path, shared_dir):
     """example("name.yml", *args, env=None) runs an example on three SSH hosts, each with its own
-    directory and async dir (the hosts are one machine and one login account, which must be able
-    to write there: pytest's own temp dirs are private to root)."""
-    root = tempfile.mkdtemp(prefix="async-jobs-examples-")
-    os.chmod(root, 0o1777)
+    directory and async dir (the hosts are one machine and one login account)."""
+    root = shared_dir
     inventory = make_inventory(len(HOSTS))
     runs = []
 
@@ -56,8 +52,7 @@ def example(ansible_playbook, make_inventory, tmp_path):
         return outcome
 
     run.root = root
-    yield run
-    shutil.rmtree(root, ignore_errors=True)
+    return run
 
 
 def test_run_and_check_later_shows_every_poll_tick(example):

@@ -6,19 +6,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import pytest
 
 
 @pytest.fixture
-def markers():
-    """A directory the login account of the SSH hosts can write to."""
-    directory = tempfile.mkdtemp(prefix="async-jobs-fanout-modes-")
-    os.chmod(directory, 0o1777)
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
+def markers(shared_dir):
+    return shared_dir
 
 
 def run_lanes(ansible_playbook, make_inventory, playbook, markers, *args):

@@ -9,21 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
-
-import pytest
 
 HOSTS = ["host%02d" % n for n in range(1, 6)]
-
-
-@pytest.fixture
-def e2e_dir():
-    # Under the system temp dir and open to all: the login user of the hosts writes here.
-    path = tempfile.mkdtemp(prefix="wait-jobs-e2e-")
-    os.chmod(path, 0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def alive(pid):
@@ -34,16 +21,16 @@ def alive(pid):
         return False
 
 
-def test_five_hosts(ansible_playbook, make_inventory, playbook, e2e_dir):
-    custom_dir = os.path.join(e2e_dir, "async")
+def test_five_hosts(ansible_playbook, make_inventory, playbook, shared_dir):
+    custom_dir = os.path.join(shared_dir, "async")
     inventory = make_inventory(5, host_vars={
         "host02": {"ansible_async_dir": custom_dir + "/host02"},
         "host05": {"ansible_async_dir": custom_dir + "/host05"},
     })
     run = ansible_playbook.run(playbook("wait_jobs/five_hosts.yml"), inventory,
-                               extra_args=["-e", "e2e_dir=" + e2e_dir, "--forks", "5"])
+                               extra_args=["-e", "e2e_dir=" + shared_dir, "--forks", "5"])
     assert run.rc == 0, run.explain()
-    with open(os.path.join(e2e_dir, "summary.json")) as summary_file:
+    with open(os.path.join(shared_dir, "summary.json")) as summary_file:
         summary = json.load(summary_file)
     first = {host: summary[host]["first_wait"] for host in HOSTS}
     jobs = {host: first[host]["jobs"] for host in HOSTS}
@@ -82,8 +69,8 @@ def test_five_hosts(ansible_playbook, make_inventory, playbook, e2e_dir):
     assert all(summary[host]["second_wait"] is None for host in HOSTS[:4])
 
     # The handler ran exactly once on each host whose wait reported a change, and nowhere else.
-    ran = {host: open(os.path.join(e2e_dir, "handler-" + host)).read().count("ran")
-           for host in HOSTS if os.path.exists(os.path.join(e2e_dir, "handler-" + host))}
+    ran = {host: open(os.path.join(shared_dir, "handler-" + host)).read().count("ran")
+           for host in HOSTS if os.path.exists(os.path.join(shared_dir, "handler-" + host))}
     assert ran == {"host01": 1, "host05": 1}, run.explain()
 
     # No job file is left anywhere, as the play saw it and as the file system says.
@@ -109,8 +96,8 @@ def test_a_job_whose_wrapper_died_is_reported_at_once(ansible_playbook, make_inv
     assert run.seconds < 60, run.explain()
 
 
-def test_delegated_jobs_are_waited_for_on_the_delegated_host(ansible_playbook, make_inventory, playbook, e2e_dir):
-    host02_dir = os.path.join(e2e_dir, "host02-async")
+def test_delegated_jobs_are_waited_for_on_the_delegated_host(ansible_playbook, make_inventory, playbook, shared_dir):
+    host02_dir = os.path.join(shared_dir, "host02-async")
     inventory = make_inventory(2, host_vars={"host02": {"ansible_async_dir": host02_dir}})
     run = ansible_playbook.run(playbook("wait_jobs/delegated.yml"), inventory, extra_args=["-e", "host02_async_dir=" + host02_dir])
     assert run.rc == 0, run.explain()
