@@ -215,7 +215,7 @@ class CallbackModule(CallbackBase):
         self._record("retry", result.host.get_name(), result.task, result.result)
 
     def v2_runner_on_async_poll(self, result):
-        self._record("async_poll", result.host.get_name(), result.result)
+        self._record("async_poll", result.host.get_name(), result.result, task=result.task)
 
     def v2_runner_on_async_ok(self, result):
         self._record("async_final", result.host.get_name(), result.task, result.result, False)

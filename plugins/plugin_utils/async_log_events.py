@@ -376,13 +376,15 @@ class RunRecorder:
                           changed=bool(result.get("changed")), ticks=job.ticks, async_limit=job.async_limit, poll=job.poll,
                           source=source, result=shown, **extra)
 
-    def async_poll(self, host: str, result: dict) -> list[dict]:
-        """core's v2_runner_on_async_poll: the result has only the jid; find the job's task."""
+    def async_poll(self, host: str, result: dict, task=None) -> list[dict]:
+        """core's v2_runner_on_async_poll. Core's tick carries a stand-in async_status task and
+        only the jid, so the job's task is guessed; a strategy that sends the polled task itself
+        (org.async_jobs.fanout's pooled lanes) is taken at its word."""
         jid = str(result.get("ansible_job_id") or "")
         events = []
         job = self.jobs.get(jid)
         if job is None:
-            task, started = self._claim_polling_task(host)
+            task, started = self._polling_task(host, task)
             if task is None:
                 return []
             events.extend(self._start_job(jid, host, task, _number(getattr(task, "poll", None)), "core", started))
@@ -390,11 +392,14 @@ class RunRecorder:
         events.append(self._tick(job, bool(result.get("finished")), "core"))
         return events
 
-    def _claim_polling_task(self, host: str):
+    def _polling_task(self, host: str, sent_task=None):
         """The async task on host that has no job id yet and whose first tick is due now: with
         one async task per host (linear, free) that is simply it; fan-out lanes can run several."""
         claimed = {id(job.task) for job in self.jobs.values() if job.host == host and not job.ended}
         candidates = [entry for entry in self.polling.get(host, []) if id(entry[0]) not in claimed]
+        if sent_task is not None and resolved_action(sent_task) not in ASYNC_STATUS_ACTIONS:
+            uuid_ = core_compat.task_uuid(sent_task)
+            candidates = [entry for entry in candidates if core_compat.task_uuid(entry[0]) == uuid_] or candidates
         if not candidates:
             return None, None
         # core's first poll of a job comes one poll interval (plus the launch) after the task

@@ -196,7 +196,8 @@ def template_engine(loader, variables):
 def hook_callbacks(tqm, before):
     """Make ``before(send, method_name, args)`` run before each callback the TQM sends, from the
     strategy's thread and from its results thread alike, under one lock (``send`` sends a callback
-    without the hook). Returns the function that removes the hook.
+    without the hook). ``before`` returns None to send the callback as it is, a tuple of other
+    arguments to send instead, or False to drop it. Returns the function that removes the hook.
 
     Core has no hook for this; the TQM's ``send_callback`` is shadowed on the instance only."""
     import threading
@@ -206,7 +207,11 @@ def hook_callbacks(tqm, before):
 
     def send_callback(method_name, *args, **kwargs):
         with lock:
-            before(send, method_name, args)
+            replaced = before(send, method_name, args)
+            if replaced is False:
+                return None
+            if replaced is not None:
+                args = replaced
             return send(method_name, *args, **kwargs)
 
     tqm.send_callback = send_callback
@@ -277,6 +282,87 @@ def result_outcome(result):
     if utr is not None:
         return bool(utr.failed), bool(utr.unreachable), bool(utr.ignore_errors)
     return bool(result.is_failed()), bool(result.is_unreachable()), bool(result.task.ignore_errors)
+
+
+def peek_next_result(strategy):
+    """The next result ``_process_pending_results`` will take (left in the queue), or None."""
+    with strategy._results_lock:
+        return strategy._results[0] if strategy._results else None
+
+
+def take_next_result(strategy):
+    """Take the next result off the results queue without core processing it (no callbacks, no
+    stats, no register), with the bookkeeping ``_process_pending_results`` does for each result."""
+    with strategy._results_lock:
+        result = strategy._results.popleft()
+    strategy._pending_results -= 1
+    strategy._blocked_hosts.pop(result.host.name, None)
+    return result
+
+
+def result_data(result):
+    """The result dictionary a task returned (2.21: from ``utr``; 2.19 and 2.20: ``_return_data``)."""
+    utr = getattr(result, "utr", None)
+    if utr is not None:
+        return dict(utr.as_result_dict())
+    return dict(result._return_data)
+
+
+def make_task_result(host, task, data):
+    """A task result for callbacks, of the kind the results thread hands to ``send_callback``."""
+    try:
+        from ansible._internal._task import HostTaskResult, UnifiedTaskResult
+    except ImportError:
+        from ansible.executor.task_result import _RawTaskResult
+
+        return _RawTaskResult(host, task, dict(data), task.dump_attrs())
+    return HostTaskResult(host=host, task=task, utr=UnifiedTaskResult.from_action_result_dict(dict(data)))
+
+
+def give_fresh_uuid(task):
+    """Give a task copy a uuid of its own (``Task.copy()`` keeps the original's), so that its
+    result cannot be mistaken for the original's on the same host."""
+    from ansible.utils.vars import get_unique_id
+
+    task._uuid = get_unique_id()
+    return task
+
+
+def task_with_action(task, action, args):
+    """A copy of ``task`` that runs ``action`` with ``args`` (its parent link kept)."""
+    copied = task.copy()
+    copied.action = action
+    copied.args = args
+    copied._resolved_action = None
+    return copied
+
+
+def restore_result_task(result, launched_task, attributes):
+    """Make a result's task (rebuilt from the task that ran, which had another action) report the
+    action, arguments and resolved action of ``launched_task`` (the copy of the original task that
+    launched the job, as its worker left it) and the given other attributes of the original."""
+    task = result.task
+    task.action = launched_task.action
+    task.args = launched_task.args
+    task._resolved_action = getattr(launched_task, "_resolved_action", None)
+    for name, value in attributes.items():
+        setattr(task, name, value)
+    return result
+
+
+def normalize_module_failure(result):
+    """Give a failed module result (a job's own result, delivered by an action rather than read
+    by ``_execute_module``) the captured-error summary 2.19 and 2.20 attach to every failed module
+    result, so ``failed_when`` and the callbacks see what they see after core's own polling. 2.21
+    does this when the result becomes a task result, so there is nothing to do."""
+    try:
+        from ansible._internal._errors._captured import AnsibleModuleCapturedError
+    except ImportError:
+        return result
+    normalize = getattr(AnsibleModuleCapturedError, "normalize_result_exception", None)
+    if normalize is not None and result.get("failed") and "exception" not in result:
+        normalize(result)
+    return result
 
 
 def strategy_option(plugin_name, options, name, variables=None):

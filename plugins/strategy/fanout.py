@@ -18,8 +18,20 @@ description:
   - On every host all lanes start at once; within a lane tasks run in order and see the registered
     variables of earlier tasks of the lane. The play moves past the fan-out block when every lane on
     every host of the batch is done; then every lane's registered variables are visible.
-  - Lane tasks that are async and poll (C(async) > 0 and C(poll) > 0) mostly sleep, so they run in
-    their own pool of worker slots (O(async_slots)); all other lane tasks obey C(forks) and
+  - Lane tasks that are async and poll (C(async) > 0 and C(poll) > 0) hold no worker while their
+    job runs (O(pooled_async)) - the job is launched as if C(poll) were V(0), all pending jobs of a
+    host are looked at with one status call per poll interval, and when a job is over the task's
+    result is delivered as ansible-core's own polling would have it, so C(register),
+    C(changed_when), C(failed_when), C(notify), the stats and the callbacks see what linear would
+    show. Poll ticks reach callbacks as C(v2_runner_on_async_poll) for the task and host.
+    Job files are removed when a job is over; a job still running at its C(async) limit fails
+    with ansible-core's message; a job whose processes died is reported at the next look, and an
+    unreachable host at once.
+  - The launch, the looks and the deliveries are short worker runs, at most C(forks) of them at
+    once (at least 4, at most O(async_slots)), whatever the number of jobs. Async lane
+    tasks that cannot be served this way run in a worker that polls, in their own pool of worker
+    slots (O(async_slots)) - tasks with a C(loop), with C(until) or C(retries), C(run_once),
+    C(delegate_to), C(throttle), and tasks in check mode. All other lane tasks obey C(forks) and
     C(throttle).
   - A failed task ends its lane on that host unless C(ignore_errors) or the lane's own C(rescue)
     handles it. No new lane task starts on a host after an unhandled failure there; tasks already
@@ -52,6 +64,23 @@ options:
         key: async_slots
     vars:
       - name: fanout_async_slots
+  pooled_async:
+    description:
+      - Serve async lane tasks (C(async) > 0 and C(poll) > 0) without a worker that sleeps while
+        their job runs, looking at all the pending jobs of a host with one status call per poll
+        interval.
+      - With V(false), every async lane task runs in a worker of its own that polls its job, as in
+        linear, in the pool of O(async_slots).
+      - As a variable it is read from play variables and extra variables (not per host).
+    type: bool
+    default: true
+    env:
+      - name: ANSIBLE_FANOUT_POOLED_ASYNC
+    ini:
+      - section: fanout
+        key: pooled_async
+    vars:
+      - name: fanout_pooled_async
 notes:
   - Since ansible-core 2.19 every strategy plugin outside C(ansible.builtin) makes ansible-core
     print a deprecation warning, because strategy plugins have no compatibility promise. This
@@ -97,6 +126,7 @@ EXAMPLES = r"""
         state: restarted
 """
 
+import collections
 import time
 
 import yaml
@@ -107,7 +137,7 @@ from ansible.playbook.handler import Handler
 from ansible.plugins.loader import action_loader, strategy_loader
 from ansible.utils.display import Display
 
-from ansible_collections.org.async_jobs.plugins.plugin_utils import core_compat, fanout_lanes
+from ansible_collections.org.async_jobs.plugins.plugin_utils import core_compat, fanout_async_jobs, fanout_lanes
 
 display = Display()
 
@@ -129,14 +159,23 @@ class _LaneProgress:
 
 
 class _InFlight:
-    __slots__ = ("task", "pool", "members", "any_errors_fatal", "run_once")
+    __slots__ = ("task", "pool", "members", "any_errors_fatal", "run_once", "phase", "task_vars", "launched",
+                 "final", "poll", "queued_at")
 
-    def __init__(self, task, pool, members, any_errors_fatal, run_once):
+    def __init__(self, task, pool, members, any_errors_fatal, run_once, phase=None, task_vars=None, poll=None):
         self.task = task
         self.pool = pool
         self.members = members  # [(host, lane)] whose lane waits for this result (several for run_once)
         self.any_errors_fatal = any_errors_fatal
         self.run_once = run_once
+        # pooled async tasks: 'launch', 'job' (no worker), 'deliver' (result known, waiting for a
+        # worker), 'finish'; None for every other task
+        self.phase = phase
+        self.task_vars = task_vars
+        self.poll = poll
+        self.launched = None  # the launch's task as its worker left it (resolved action, templated args)
+        self.final = None  # the final result, from the 'deliver' phase on
+        self.queued_at = time.monotonic()
 
 
 class _FanoutRun:
@@ -148,7 +187,7 @@ class _FanoutRun:
         self.paths = {}
         self.lanes = {}
         self.inflight = {}
-        self.running = {"forks": 0, "async": 0}
+        self.running = {"forks": 0, "async": 0, "jobs": 0}
         self.halted = set()  # hosts where no new lane task starts
         self.lane_failed = set()  # hosts with a lane that ended in an unhandled failure
         self.stop_all = False  # any_errors_fatal or a failed run_once task
@@ -156,6 +195,11 @@ class _FanoutRun:
         self.results = []
         self.failed_result_hosts = set()
         self.unreachable_result_hosts = set()
+        self.pooled_async = True
+        self.job_groups = {}  # fanout_async_jobs.group_key -> HostJobs
+        self.polls = {}  # in-flight poll task key -> HostJobs
+        self.deliveries = collections.deque()  # keys of in-flight entries whose result is known
+        self.internal = {}  # id(task copy) -> (phase, original task), while it is being queued
 
     def progress(self, host, lane):
         return self.lanes[(host.name, lane.index)]
@@ -167,8 +211,12 @@ class _FanoutRun:
 _RESULT_CALLBACKS = frozenset((
     "v2_runner_on_ok", "v2_runner_on_failed", "v2_runner_on_skipped", "v2_runner_on_unreachable",
     "v2_runner_item_on_ok", "v2_runner_item_on_failed", "v2_runner_item_on_skipped", "v2_runner_retry",
-    "v2_on_file_diff",
+    "v2_runner_on_async_poll", "v2_runner_on_async_ok", "v2_runner_on_async_failed", "v2_on_file_diff",
 ))
+
+
+_MIN_JOB_STEP_SLOTS = 4
+_IDLE_PAUSE = 0.2  # seconds, at most, between two looks at the lanes while only jobs wait
 
 
 def _lane_pool(task, templar=None):
@@ -255,10 +303,13 @@ class StrategyModule(LinearStrategy):
             self._fanout_blocks[block_uuid] = fanout
         return fanout if fanout.in_body(task) else None
 
-    def _fanout_async_slots(self, iterator):
+    def _fanout_option(self, iterator, name):
         variables = self._variable_manager.get_vars(play=iterator._play, _hosts=self._hosts_cache, _hosts_all=self._hosts_cache_all)
         options = yaml.safe_load(DOCUMENTATION)["options"]
-        slots = core_compat.strategy_option(PLUGIN_NAME, options, "async_slots", variables=variables)
+        return core_compat.strategy_option(PLUGIN_NAME, options, name, variables=variables)
+
+    def _fanout_async_slots(self, iterator):
+        slots = self._fanout_option(iterator, "async_slots")
         slots = int(slots or 0)
         if slots < 0:
             raise AnsibleError("The fanout strategy's async_slots must be 0 (four times forks) or more, got %d." % slots)
@@ -279,28 +330,46 @@ class StrategyModule(LinearStrategy):
                 run.lanes[(host.name, lane.index)] = _LaneProgress(core_compat.lane_start_state(block_state, lane.start))
 
         limits = {"forks": core_compat.configured_forks(self), "async": self._fanout_async_slots(iterator)}
+        run.pooled_async = bool(self._fanout_option(iterator, "pooled_async"))
+        # the short worker runs of pooled async tasks (launch, status call, delivery): as many as
+        # forks, and at least a few so that a small forks does not serialise the launches; never
+        # more than the async slots the per-worker path would take
+        limits["jobs"] = min(limits["async"], max(limits["forks"], _MIN_JOB_STEP_SLOTS)) if run.pooled_async else 0
         slots_before = core_compat.worker_count(self)
-        core_compat.resize_workers(self, limits["forks"] + limits["async"])
+        core_compat.resize_workers(self, limits["forks"] + limits["async"] + limits["jobs"])
         display.debug("fan-out block %s: %d lanes on %d hosts, slots %r" % (fanout.describe(), len(fanout.lanes), len(hosts), limits))
         restore_callbacks = core_compat.hook_callbacks(self._tqm, lambda send, name, args: self._fanout_before_callback(run, send, name, args))
         try:
             changed = True
             while not self._tqm._terminated:
                 # lanes can only move on after a result or a start, or once a worker slot frees up
+                # new lane tasks first: a status call or a delivery that waits a moment costs less
                 dispatched, slot_wait = self._fanout_dispatch(run, iterator, limits) if changed else (False, False)
+                queued_jobs_work = self._fanout_jobs_step(run, limits)
                 processed = self._fanout_collect(run, iterator)
                 if not run.inflight and not dispatched and not processed and not slot_wait:
                     break
                 changed = dispatched or processed or slot_wait
-                if not dispatched and not processed:
+                if not dispatched and not processed and not queued_jobs_work:
                     if self._tqm.has_dead_workers():
                         raise AnsibleError("A worker was found in a dead state")
-                    time.sleep(C.DEFAULT_INTERNAL_POLL_INTERVAL)
+                    time.sleep(self._fanout_pause(run))
         finally:
             restore_callbacks()
             core_compat.resize_workers(self, slots_before)
         if not self._tqm._terminated:
             self._fanout_join(run, iterator)
+
+    @staticmethod
+    def _fanout_pause(run):
+        """How long to sleep when nothing moved: briefly while workers run (their results come
+        any moment), until the next status call is due when only jobs without a worker wait."""
+        if any(run.running.values()) or not run.job_groups:
+            return C.DEFAULT_INTERNAL_POLL_INTERVAL
+        due = [group.due for group in run.job_groups.values() if group.jobs and group.due is not None]
+        if not due:
+            return C.DEFAULT_INTERNAL_POLL_INTERVAL
+        return min(_IDLE_PAUSE, max(C.DEFAULT_INTERNAL_POLL_INTERVAL, min(due) - time.monotonic()))
 
     def _fanout_peek(self, run, iterator, host, lane):
         """Refresh what the lane does next on the host; False once the lane is over."""
@@ -405,6 +474,18 @@ class StrategyModule(LinearStrategy):
             pool = _lane_pool(task, templar)
             if run.running[pool] >= limits[pool]:
                 return "pool-full"
+        phase = None
+        poll = None
+        if pool == "async" and run.pooled_async and not run_once:
+            reason = fanout_async_jobs.not_pooled_reason(task, templar, play_context)
+            if reason is None:
+                # launched, looked at and delivered by short worker runs that obey forks
+                phase, pool = "launch", "jobs"
+                poll = int(templar.template(task.poll))
+                if run.running[pool] >= limits[pool]:
+                    return "pool-full"
+            else:
+                display.vvv("fan-out: async task %s runs in a worker that polls: %s" % (fanout_lanes.describe(task), reason))
         try:
             throttle = int(templar.template(task.throttle) or 0)
         except Exception as ex:
@@ -429,11 +510,137 @@ class StrategyModule(LinearStrategy):
         for member_host, member_lane in members:
             member = run.progress(member_host, member_lane)
             member.state, member.next, member.running = member.next[0], None, task
-        run.inflight[(host.name, uuid)] = _InFlight(task, pool, members, any_errors_fatal, run_once)
+        run.inflight[(host.name, uuid)] = _InFlight(task, pool, members, any_errors_fatal, run_once, phase, task_vars, poll)
         run.running[pool] += 1
         self._blocked_hosts[host.name] = True
-        self._queue_task(host, task, task_vars, play_context)
+        if phase == "launch":
+            self._fanout_queue_internal(run, host, fanout_async_jobs.launch_copy(task), task, "launch", task_vars)
+        else:
+            self._queue_task(host, task, task_vars, play_context)
         return "started"
+
+    # -- pooled async lane tasks --------------------------------------------------------------------
+
+    def _fanout_queue_internal(self, run, host, copied, original, phase, task_vars):
+        run.internal[id(copied)] = (phase, original)
+        try:
+            self._queue_task(host, copied, task_vars, self._fanout_play_context)
+        finally:
+            run.internal.pop(id(copied), None)
+
+    def _fanout_jobs_step(self, run, limits):
+        """Queue the deliveries of jobs that are over, then the status calls that are due, while
+        forks allow. Returns True when something was queued."""
+        if not run.pooled_async:
+            return False
+        queued = False
+        while run.deliveries:
+            if run.running["jobs"] >= limits["jobs"] or not core_compat.claim_free_worker(self, core_compat.worker_count(self), from_end=True):
+                return queued
+            inflight = run.inflight[run.deliveries.popleft()]
+            host = inflight.members[0][0]
+            copied = fanout_async_jobs.finish_copy(core_compat.task_with_action, inflight.task, inflight.final,
+                                                   keep_when=bool(inflight.final.get("skipped")))
+            inflight.phase = "finish"
+            run.running["jobs"] += 1
+            self._blocked_hosts[host.name] = True
+            self._fanout_queue_internal(run, host, copied, inflight.task, "finish", inflight.task_vars)
+            queued = True
+        now = time.monotonic()
+        for group in run.job_groups.values():
+            if not group.jobs or group.polling is not None or group.due is None or group.due > now:
+                continue
+            if run.running["jobs"] >= limits["jobs"] or not core_compat.claim_free_worker(self, core_compat.worker_count(self), from_end=True):
+                return queued
+            job = next(iter(group.jobs.values()))
+            inflight = run.inflight[job.key]
+            copied = fanout_async_jobs.poll_copy(core_compat.task_with_action, core_compat.give_fresh_uuid, inflight.task,
+                                                 [pending.results_file for pending in group.jobs.values()])
+            group.polling = (group.host.name, core_compat.task_uuid(copied))
+            group.checked_at = now
+            run.polls[group.polling] = group
+            run.running["jobs"] += 1
+            self._fanout_queue_internal(run, group.host, copied, inflight.task, "poll", inflight.task_vars)
+            queued = True
+        return queued
+
+    def _fanout_launched(self, run, key, inflight, result):
+        """A pooled task's launch result (taken off the queue, never shown): a job to wait for, or
+        a result to deliver at once (skipped, unreachable, failed to start)."""
+        data = core_compat.result_data(result)
+        inflight.launched = result.task
+        failed, unreachable, dummy = core_compat.result_outcome(result)
+        jid = data.get("ansible_job_id")
+        if not jid or failed or unreachable or data.get("skipped"):
+            inflight.final = data
+            inflight.phase = "deliver"
+            run.deliveries.append(key)
+            return
+        host = inflight.members[0][0]
+        try:
+            async_val = int(result.task.async_val)
+        except (TypeError, ValueError):
+            async_val = int(inflight.task.async_val)
+        job = fanout_async_jobs.Job(key, str(jid), data.get("results_file"), async_val, inflight.poll)
+        group_key = fanout_async_jobs.group_key(host, inflight.task)
+        group = run.job_groups.get(group_key)
+        if group is None:
+            group = run.job_groups[group_key] = fanout_async_jobs.HostJobs(host)
+        group.add(job)
+        inflight.phase = "job"
+
+    def _fanout_job_over(self, run, group, job, final, timed_out=False):
+        inflight = run.inflight[job.key]
+        del group.jobs[job.jid]
+        inflight.final = final
+        inflight.phase = "deliver"
+        run.deliveries.append(job.key)
+        if final.get("unreachable"):
+            return
+        method = "v2_runner_on_async_failed" if final.get("failed") or timed_out else "v2_runner_on_async_ok"
+        self._tqm.send_callback(method, core_compat.make_task_result(group.host, self._fanout_callback_task(inflight), final))
+
+    def _fanout_callback_task(self, inflight):
+        """The task callbacks see for a pooled task: the launch's task (the original's action and
+        templated arguments) with the original's poll."""
+        task = inflight.launched if inflight.launched is not None else inflight.task
+        task.poll = inflight.poll
+        return task
+
+    def _fanout_polled(self, run, group, result):
+        """One status call's result: ticks for the jobs still running, deliveries for the others."""
+        data = core_compat.result_data(result)
+        failed, unreachable, dummy = core_compat.result_outcome(result)
+        now = time.monotonic()
+        jobs = list(group.jobs.values())
+        if unreachable:
+            for job in jobs:
+                self._fanout_job_over(run, group, job, dict(data, unreachable=True))
+        elif failed:
+            unknown = set(data.get("unknown_jids") or ())
+            for job in jobs:
+                if unknown and job.jid not in unknown:
+                    continue
+                msg = data.get("msg") or "Could not look at the async job."
+                if job.jid in unknown:
+                    msg = "The job file %s disappeared while the job was waited for." % job.results_file
+                self._fanout_job_over(run, group, job, fanout_async_jobs.failed_job_result(job, msg))
+        else:
+            states = {state.get("jid"): state for state in data.get("job_states") or ()}
+            outcomes = [(job, fanout_async_jobs.classify(job, states[job.jid], now)) for job in jobs if job.jid in states]
+            # ticks first, in the order the tasks started: a callback that only has a tick's jid
+            # (core's own ticks carry no task) can then tell whose job it is, as async_log does
+            running = sorted(((job, value) for job, (outcome, value) in outcomes if outcome == "running"),
+                             key=lambda entry: run.inflight[entry[0].key].queued_at)
+            for job, value in running:
+                job.ticks += 1
+                inflight = run.inflight[job.key]
+                self._tqm.send_callback("v2_runner_on_async_poll",
+                                        core_compat.make_task_result(group.host, self._fanout_callback_task(inflight), value))
+            for job, (outcome, value) in outcomes:
+                if outcome != "running":
+                    self._fanout_job_over(run, group, job, value, timed_out=outcome == "timed_out")
+        group.reschedule(group.checked_at)
 
     def _fanout_announce(self, task):
         self._tqm.send_callback("v2_playbook_on_task_start", task, is_conditional=False)
@@ -446,14 +653,19 @@ class StrategyModule(LinearStrategy):
         task start when another lane's task was announced since."""
         if method_name == "v2_playbook_on_task_start" and args:
             self._fanout_banner = core_compat.task_uuid(args[0])
-            return
+            return None
+        if method_name == "v2_runner_on_start" and len(args) == 2 and id(args[1]) in run.internal:
+            # a pooled task's internal worker runs: only its launch is the task's own start
+            phase, original = run.internal[id(args[1])]
+            return (args[0], original) if phase == "launch" else False
         if method_name not in _RESULT_CALLBACKS or not args:
-            return
+            return None
         task = getattr(args[0], "task", None)
         uuid = core_compat.task_uuid(task)
         if uuid is not None and uuid != self._fanout_banner and run.fanout.in_body(task):
             self._fanout_banner = uuid
             send("v2_playbook_on_task_start", task, is_conditional=False)
+        return None
 
     def _fanout_collect(self, run, iterator):
         """Process the results that are in, each with its lane's state grafted into the host's
@@ -464,6 +676,22 @@ class StrategyModule(LinearStrategy):
             if key is None:
                 return processed
             processed = True
+            group = run.polls.pop(key, None)
+            if group is not None:
+                result = core_compat.take_next_result(self)
+                run.running["jobs"] -= 1
+                group.polling = None
+                self._fanout_polled(run, group, result)
+                continue
+            inflight = run.inflight.get(key)
+            if inflight is not None and inflight.phase == "launch":
+                result = core_compat.take_next_result(self)
+                run.running["jobs"] -= 1
+                self._fanout_launched(run, key, inflight, result)
+                continue
+            if inflight is not None and inflight.phase == "finish":
+                core_compat.restore_result_task(core_compat.peek_next_result(self), inflight.launched or inflight.task,
+                                                {"poll": inflight.poll, "when": inflight.task.when})
             inflight = run.inflight.pop(key, None)
             if inflight is None:
                 run.results.extend(self._process_pending_results(iterator, one_pass=True))

@@ -162,6 +162,21 @@ def test_simultaneous_async_tasks_first_ticks_go_to_the_earliest_due(recorder, c
     check_all(recorder, validator)
 
 
+def test_a_tick_that_names_its_task_is_attributed_to_it(recorder, clock, validator):
+    start_play(recorder, Play())
+    one, two = Task("one", async_val=60, poll=2), Task("two", async_val=60, poll=2)
+    recorder.runner_start("h", one)
+    recorder.runner_start("h", two)
+    clock.now += 2
+    assert recorder.async_poll("h", {"ansible_job_id": "j-two"}, task=two)[0]["task"]["name"] == "two"
+    assert recorder.async_poll("h", {"ansible_job_id": "j-one"}, task=one)[0]["task"]["name"] == "one"
+    # core's own tick carries a stand-in async_status task: it is not taken as the job's task
+    stand_in = Task("async_status", action="ansible.builtin.async_status")
+    recorder.runner_start("h2", one)
+    assert recorder.async_poll("h2", {"ansible_job_id": "j-three"}, task=stand_in)[0]["task"]["name"] == "one"
+    check_all(recorder, validator)
+
+
 def test_a_wrong_guess_is_corrected_by_the_final_result(recorder, clock, validator):
     start_play(recorder, Play())
     one, two = Task("one", async_val=60, poll=2), Task("two", async_val=60, poll=2)

@@ -212,3 +212,74 @@ def test_template_engine():
 
     templar = core_compat.template_engine(DataLoader(), {"slots": 3})
     assert templar.template(trust_as_template("{{ slots * 2 }}")) == 6
+
+
+def test_hook_callbacks_replaces_or_drops(strategy):
+    tqm = strategy._tqm
+    sent = []
+
+    def before(send, name, args):
+        if name == "v2_runner_on_start" and args[1] == "internal":
+            return False
+        if name == "v2_runner_on_start" and args[1] == "copy":
+            return (args[0], "original")
+        return None
+
+    tqm.send_callback = lambda name, *args, **kwargs: sent.append((name, args))  # what reaches the callbacks
+    restore = core_compat.hook_callbacks(tqm, before)
+    try:
+        tqm.send_callback("v2_runner_on_start", "h1", "internal")
+        tqm.send_callback("v2_runner_on_start", "h1", "copy")
+        tqm.send_callback("v2_playbook_on_no_hosts_remaining")
+    finally:
+        restore()
+        vars(tqm).pop("send_callback", None)
+    assert sent == [("v2_runner_on_start", ("h1", "original")), ("v2_playbook_on_no_hosts_remaining", ())]
+
+
+def test_taking_results_off_the_queue(strategy):
+    play = Play_()
+    task = play.fanout.lanes[0].tasks[0]
+    host = strategy._inventory.get_host("h1")
+    result = core_compat.make_task_result(host, task, {"ansible_job_id": "j1.2", "changed": True, "results_file": "/x/j1.2"})
+    assert core_compat.peek_next_result(strategy) is None
+    strategy._results.append(result)
+    strategy._pending_results = 1
+    strategy._blocked_hosts["h1"] = True
+    assert core_compat.peek_next_result(strategy) is result and len(strategy._results) == 1
+    assert core_compat.take_next_result(strategy) is result
+    assert not strategy._results and strategy._pending_results == 0 and "h1" not in strategy._blocked_hosts
+    data = core_compat.result_data(result)
+    assert data["ansible_job_id"] == "j1.2" and data["changed"] is True and data["results_file"] == "/x/j1.2"
+    assert core_compat.result_outcome(result) == (False, False, False)
+
+
+def test_internal_task_copies_and_restored_result_task():
+    play = Play_()
+    task = play.fanout.lanes[0].tasks[0]
+    internal = core_compat.task_with_action(task, "org.async_jobs.fanout_async_job", {"result": {"rc": 0}})
+    assert internal.action == "org.async_jobs.fanout_async_job" and internal.args == {"result": {"rc": 0}}
+    assert core_compat.task_uuid(internal) == core_compat.task_uuid(task) and task.action == "ansible.builtin.command"
+    assert internal._parent is not None
+    core_compat.give_fresh_uuid(internal)
+    assert core_compat.task_uuid(internal) != core_compat.task_uuid(task)
+
+    launched = task.copy()
+    launched._resolved_action = "ansible.builtin.command"
+    host = InventoryManager(loader=DataLoader(), sources="h1,").get_host("h1")
+    result = core_compat.make_task_result(host, internal, {"rc": 0})
+    core_compat.restore_result_task(result, launched, {"poll": 5})
+    assert result.task.action == "ansible.builtin.command" and result.task.args == launched.args
+    assert result.task.resolved_action == "ansible.builtin.command" and result.task.poll == 5
+
+
+def test_normalize_module_failure():
+    failed = core_compat.normalize_module_failure({"failed": True, "msg": "boom", "rc": 3})
+    ok = core_compat.normalize_module_failure({"changed": True})
+    assert failed["failed"] and failed["msg"] == "boom" and ok == {"changed": True}
+    try:
+        from ansible._internal._errors._captured import AnsibleModuleCapturedError
+    except ImportError:
+        AnsibleModuleCapturedError = None
+    if getattr(AnsibleModuleCapturedError, "normalize_result_exception", None) is not None:
+        assert failed.get("exception") is not None  # as 2.19 and 2.20 read a failed module result
