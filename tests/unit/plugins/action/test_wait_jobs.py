@@ -26,7 +26,7 @@ from ansible.playbook.task import Task
 from ansible_collections.org.async_jobs.plugins.action import wait_jobs as action
 from ansible_collections.org.async_jobs.plugins.module_utils import async_job_processes as processes
 from ansible_collections.org.async_jobs.plugins.modules import wait_jobs as wait_jobs_module
-from ansible_collections.org.async_jobs.tests.unit.plugins.module_utils.async_wrapper_jobs import start_job, wait_until
+from ansible_collections.org.async_jobs.tests.unit.plugins.module_utils.async_wrapper_jobs import wait_until
 
 LOOP_RESULT = {
     'changed': True,

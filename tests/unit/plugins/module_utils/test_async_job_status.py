@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.org.async_jobs.plugins.module_utils import async_job_files as files
 from ansible_collections.org.async_jobs.plugins.module_utils import async_job_processes as processes
 from ansible_collections.org.async_jobs.plugins.module_utils.async_job_status import DEAD, KILLED, UnknownJobs, check_jobs
-from ansible_collections.org.async_jobs.tests.unit.plugins.module_utils.async_wrapper_jobs import kill_wrappers_only, start_job, wait_until
+from ansible_collections.org.async_jobs.tests.unit.plugins.module_utils.async_wrapper_jobs import kill_wrappers_only, wait_until
 
 pytestmark = pytest.mark.skipif(not os.path.isdir('/proc/self'), reason='needs a Linux process table')
 
