@@ -71,6 +71,15 @@ def wait_until(predicate, timeout=20.0):
     return False
 
 
+def only_the_supervisor_is_left(jid):
+    """True once the job's module runner has exited and just its supervisor lives on (it sleeps up
+    to 5 s before it notices). The runner writes the job file before it exits, so a finished file
+    alone does not say the runner is gone."""
+    wrappers = processes.wrapper_processes(processes.process_table(), jid)
+    wrapper_pids = {process.pid for process in wrappers}
+    return len(wrappers) == 1 and wrappers[0].ppid not in wrapper_pids
+
+
 def kill_wrappers_only(jid):
     """What an OOM killer or a kill -9 does to a job: the module lives on as an orphan, whose
     result nobody will write. Returns the orphans, for the test to end them."""

@@ -14,7 +14,8 @@ import pytest
 from ansible_collections.org.async_jobs.plugins.module_utils import async_job_files as files
 from ansible_collections.org.async_jobs.plugins.module_utils import async_job_processes as processes
 from ansible_collections.org.async_jobs.plugins.module_utils.async_job_status import DEAD, KILLED, UnknownJobs, check_jobs
-from ansible_collections.org.async_jobs.tests.unit.plugins.module_utils.async_wrapper_jobs import kill_wrappers_only, wait_until
+from ansible_collections.org.async_jobs.tests.unit.plugins.module_utils.async_wrapper_jobs import (
+    kill_wrappers_only, only_the_supervisor_is_left, wait_until)
 
 pytestmark = pytest.mark.skipif(not os.path.isdir('/proc/self'), reason='needs a Linux process table')
 
@@ -103,8 +104,8 @@ def test_a_job_whose_file_is_not_written_yet_but_whose_wrapper_runs_is_running(j
 def test_a_finished_job_whose_file_was_removed_is_unknown_though_its_supervisor_lingers(jobs):
     quick = jobs(QUICK)
     assert wait_until(finished(jobs.async_dir, quick))
+    assert wait_until(lambda: only_the_supervisor_is_left(quick), timeout=4)
     os.unlink(os.path.join(jobs.async_dir, quick))
-    assert processes.is_job_alive(processes.process_table(), quick)  # the supervisor sleeps up to 5 s more
     with pytest.raises(UnknownJobs):
         check_jobs(jobs.async_dir, [quick], require_known=True)
 
