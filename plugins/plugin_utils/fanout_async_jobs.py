@@ -145,10 +145,21 @@ class HostJobs:
         self.due = min(checked_at + interval, deadline)
 
 
-def group_key(host, task):
-    """Jobs of a host are looked at together when their tasks connect and become alike."""
-    return (host.name, repr(task.become), repr(task.become_user), repr(task.become_method),
-            repr(task.remote_user), repr(task.connection), repr(task.environment))
+# variables that decide how a status call connects, as whom it reads the job files, and where
+_CONNECTION_VARIABLE_PREFIXES = ("ansible_become", "ansible_user", "ansible_ssh", "ansible_remote",
+                                 "ansible_connection", "ansible_host", "ansible_port", "ansible_password",
+                                 "ansible_private_key", "ansible_async_dir", "ansible_python_interpreter",
+                                 "ansible_sudo", "ansible_su")
+
+
+def group_key(host, task, task_vars, results_file):
+    """Jobs of a host are looked at together when their tasks connect and become alike, whether
+    through keywords or variables, and their job files are in the same directory."""
+    variables = tuple(sorted((name, repr(value)) for name, value in (task_vars or {}).items()
+                             if name.startswith(_CONNECTION_VARIABLE_PREFIXES)))
+    directory = str(results_file or "").rpartition("/")[0]
+    return (host.name, directory, repr(task.become), repr(task.become_user), repr(task.become_method),
+            repr(task.remote_user), repr(task.connection), repr(task.environment), variables)
 
 
 def running_status(job):
@@ -182,6 +193,17 @@ def failed_job_result(job, msg, **extra):
     result = {"failed": True, "msg": msg, "ansible_job_id": job.jid, "started": True, "finished": True,
               "results_file": job.results_file}
     result.update(extra)
+    return result
+
+
+def unreachable_job_result(job, status_result):
+    """A job whose host could not be reached for a status call: reported at once, not waited for
+    until its async limit; it may still run there, so the result says where to look for it."""
+    reason = status_result.get("msg") or "Failed to connect to the host."
+    result = dict(status_result, unreachable=True, ansible_job_id=job.jid, started=True, finished=False,
+                  results_file=job.results_file)
+    result["msg"] = "%s The async job %s may still be running there: its result will be in %s." % (
+        reason.rstrip(), job.jid, job.results_file)
     return result
 
 

@@ -582,7 +582,7 @@ class StrategyModule(LinearStrategy):
         except (TypeError, ValueError):
             async_val = int(inflight.task.async_val)
         job = fanout_async_jobs.Job(key, str(jid), data.get("results_file"), async_val, inflight.poll)
-        group_key = fanout_async_jobs.group_key(host, inflight.task)
+        group_key = fanout_async_jobs.group_key(host, inflight.task, inflight.task_vars, job.results_file)
         group = run.job_groups.get(group_key)
         if group is None:
             group = run.job_groups[group_key] = fanout_async_jobs.HostJobs(host)
@@ -615,7 +615,7 @@ class StrategyModule(LinearStrategy):
         jobs = list(group.jobs.values())
         if unreachable:
             for job in jobs:
-                self._fanout_job_over(run, group, job, dict(data, unreachable=True))
+                self._fanout_job_over(run, group, job, fanout_async_jobs.unreachable_job_result(job, data))
         elif failed:
             unknown = set(data.get("unknown_jids") or ())
             for job in jobs:

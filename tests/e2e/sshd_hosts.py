@@ -211,7 +211,7 @@ class SshHosts:
             raise ValueError("only %d hosts were started, %d asked for" % (len(self.hosts), count))
         lines = ["[%s]" % group]
         for name, address, port in chosen:
-            extra = "".join(" %s=%s" % item for item in sorted((host_vars or {}).get(name, {}).items()))
+            extra = "".join(" %s=%s" % (key, _ini_value(value)) for key, value in sorted((host_vars or {}).get(name, {}).items()))
             lines.append("%s ansible_host=%s ansible_port=%d%s" % (name, address, port, extra))
         lines += ["", "[%s:vars]" % group]
         lines += ["%s=%s" % (key, _ini_value(value)) for key, value in sorted(self.connection_vars().items())]

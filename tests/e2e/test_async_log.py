@@ -83,10 +83,10 @@ def test_poll_zero_with_async_status(run_logged):
         start = run.events_of("job.start", host=host)
         assert len(start) == 1 and start[0]["poll"] == 0 and start[0]["source"] == "launch"
         ticks = run.events_of("job.poll", host=host)
-        assert len(ticks) >= 2 and all(t["source"] == "async_status" and t["task"]["name"] == "Launch a 3 s job" for t in ticks)
+        assert len(ticks) >= 2 and all(t["source"] == "async_status" and t["task"]["name"] == "Launch a 5 s job" for t in ticks)
         assert [t["finished"] for t in ticks] == [False] * (len(ticks) - 1) + [True]
         end = run.events_of("job.end", host=host)
-        assert len(end) == 1 and end[0]["status"] == "ok" and 3 <= end[0]["elapsed"] < 30
+        assert len(end) == 1 and end[0]["status"] == "ok" and 5 <= end[0]["elapsed"] < 30
         # the cleanup call is not a tick
         assert end[0]["ticks"] == len(ticks)
 

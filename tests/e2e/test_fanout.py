@@ -20,6 +20,8 @@ RECAP = re.compile(
     re.M,
 )
 QUIET = {"ANSIBLE_DEPRECATION_WARNINGS": "False"}
+# a loopback address no test SSH server listens on: a host pointed at it is unreachable
+GONE_ADDRESS = "127.0.0.250"
 
 
 def recap(run):
@@ -135,6 +137,33 @@ def test_unreachable_host_stops_its_lanes_only(fanout_run, make_inventory):
     found = records(record_dir)
     assert sorted(found) == ["host01", "host02"], run.explain()
     assert all(values == {"one": 0, "two": "two"} for values in found.values()), found
+
+
+def test_a_host_unreachable_mid_lane_lets_its_running_task_finish_and_starts_nothing_more(fanout_run, make_inventory, tmp_path):
+    no_retries = {"ansible_ssh_retries": 0, "ansible_ssh_timeout": 5}
+    inventory = make_inventory(3, host_vars={"host03": no_retries})
+    run, record_dir = fanout_run("unreachable_mid_lane.yml", inventory, "-e", "gone_address=" + GONE_ADDRESS,
+                                 log_path=str(tmp_path / "log.jsonl"))
+    assert run.rc == 4, run.explain()
+    counts = recap(run)
+    # host03: both lanes' first tasks and the set_fact, then the unreachable task; nothing more
+    assert counts["host03"] == {"ok": 3, "changed": 2, "unreachable": 1, "failed": 0, "skipped": 0,
+                                "rescued": 0, "ignored": 0}, run.explain()
+    assert all(counts[host]["unreachable"] == 0 and counts[host]["failed"] == 0 for host in ("host01", "host02")), counts
+    found = records(record_dir)
+    assert sorted(found) == ["host01", "host02"], run.explain()
+    assert all(values == {"one_first": 0, "one_second": "one", "two_after": "after"} for values in found.values()), found
+
+    ends = {event["task"]["name"]: event for event in run.events_of("task.end", host="host03")}
+    dropped = ends["Lane two after the drop"]
+    assert dropped["status"] == "unreachable", dropped
+    # lane one's first task was running on host03 when it dropped out: it finished and was reported
+    assert ends["Lane one first"]["status"] == "changed" and ends["Lane one first"]["seq"] > dropped["seq"], ends
+    started = {event["task"]["name"] for event in run.events_of("task.start", host="host03")}
+    assert started == {"Lane one first", "Lane two first", "Host03 goes away", "Lane two after the drop"}, started
+    # notified before it dropped out, host03's handler never runs; the others' do
+    assert sorted(event["host"] for event in run.events_of("handler.end")) == ["host01", "host02"], run.events
+    assert [event["handler"]["name"] for event in run.events_of("handler.not_run", host="host03")] == ["Lane one handler"]
 
 
 def test_loops_until_run_once_become_delegate_throttle_in_lanes(fanout_run, make_inventory):

@@ -13,6 +13,7 @@ import glob
 import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -26,6 +27,7 @@ QUIET = {"ANSIBLE_DEPRECATION_WARNINGS": "False"}
 RUN_SPECIFIC = frozenset(("ansible_job_id", "results_file", "start", "end", "delta"))
 STATUS_CALL = re.compile(r"^<(?P<address>[0-9.]+)> PUT \S+ TO \S+/AnsiballZ_(?P<module>wait_jobs|async_status)\.py$", re.M)
 ASYNC_TASKS = ("Sleeper A", "Unchanged B", "Failing C", "Failing D")
+CUTTABLE_PROXY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cuttable_proxy.py")
 
 
 def recap(run):
@@ -148,6 +150,52 @@ def test_an_unreachable_host_is_reported_not_waited_for(async_run, make_inventor
     assert counts["host03"]["unreachable"] >= 1 and counts["host03"]["ok"] == 0, run.explain()
     assert sorted(found) == ["host01", "host02"], run.explain()
     assert all(values["a"]["changed"] and values["c"]["rc"] == 3 for values in found.values()), found
+
+
+def test_a_host_unreachable_while_its_job_is_polled_is_reported_then(async_run, make_inventory, ssh_hosts, tmp_path):
+    cut_file = tmp_path / "host03-cut"
+    proxy = "%s %s %%h %%p %s" % (sys.executable, CUTTABLE_PROXY, cut_file)
+    # common args, not ssh_extra_args: sftp and scp connections must go through the proxy too; and
+    # a control path of its own, so that no master an earlier test left to host03 is reused
+    common_args = '%s -o "ProxyCommand=%s"' % (ssh_hosts.connection_vars()["ansible_ssh_common_args"], proxy)
+    host03 = {"ansible_ssh_common_args": common_args, "ansible_control_path": "%(directory)s/cut-%%C",
+              "ansible_ssh_retries": 0, "ansible_ssh_timeout": 5}
+    run, found = async_run("unreachable_while_polled.yml", make_inventory(3, host_vars={"host03": host03}),
+                           "-e", "cut_file=%s" % cut_file, log_path=str(tmp_path / "log.jsonl"))
+    assert run.rc == 4, run.explain()
+    counts = recap(run)
+    assert counts["host03"]["unreachable"] == 1 and counts["host03"]["failed"] == 0, run.explain()
+    assert sorted(found) == ["host01", "host02"], run.explain()
+    assert all(values["long_job"]["rc"] == 0 and values["long_job"]["finished"] for values in found.values()), found
+    ends = {(event["host"], event["task"]["name"]): event for event in run.events_of("task.end")}
+    dropped = ends[("host03", "Long job")]
+    assert dropped["status"] == "unreachable", dropped
+    # the job was polled on host03 before it dropped out, and reported as soon as it had: long
+    # before the jobs of the other hosts (same 15 s command, started together) ended
+    assert any(tick["host"] == "host03" for tick in run.events_of("job.poll")), run.events
+    assert all(dropped["seq"] < ends[(host, "Long job")]["seq"] for host in ("host01", "host02")), ends
+    assert ends[("host03", "Cut host03 off")]["seq"] < dropped["seq"], ends
+    # the job may still run there: the result says which, and where its result will be
+    assert dropped["result"]["ansible_job_id"] == run.events_of("job.start", host="host03")[0]["jid"], dropped
+    assert "may still be running there" in dropped["result"]["msg"], dropped
+
+
+def test_pooled_jobs_with_and_without_become_are_found_and_cleaned_up(async_run, make_inventory, tmp_path):
+    run, found = async_run("become.yml", make_inventory(2), "-vvv", log_path=str(tmp_path / "log.jsonl"))
+    assert run.rc == 0, run.explain()
+    assert sorted(found) == ["host01", "host02"], run.explain()
+    login_user = {values["as_login"]["stdout"] for values in found.values()}
+    assert login_user != {"root"} and len(login_user) == 1, found
+    for values in found.values():
+        for as_root in ("as_root", "as_root_by_var"):
+            assert values[as_root]["stdout"] == "root" and values[as_root]["finished"], values
+            assert values[as_root]["results_file"].startswith("/root/"), values
+        assert not values["as_login"]["results_file"].startswith("/root/"), values
+        assert values["left"] == [False, False, False], values
+    # served by pooled status calls (a become one and a plain one per host), never by async_status
+    modules = [match["module"] for match in STATUS_CALL.finditer(run.stdout)]
+    assert modules and set(modules) == {"wait_jobs"}, modules
+    assert {event["source"] for event in run.events_of("job.poll")} <= {"core"}, run.events_of("job.poll")
 
 
 def test_pooled_async_off_keeps_a_worker_per_task(async_run, make_inventory):

@@ -171,7 +171,7 @@ def test_on_timeout_a_job_is_left_running_or_killed(jobs):
     result, calls, dummy = run({'jobs': slow, 'delay': 0.5, 'timeout': 1.2}, jobs.async_dir)
     entry, = result['jobs']
     assert result['failed'] is True and entry['timed_out'] and not entry['finished'] and not entry['killed']
-    assert 1.2 <= result['ticks'][-1]['elapsed'] < 3
+    assert 1.2 <= result['ticks'][-1]['elapsed'] < 10
     assert processes.is_job_alive(processes.process_table(), slow) and os.listdir(jobs.async_dir) == [slow]
 
     result, calls, dummy = run({'jobs': slow, 'delay': 0.5, 'timeout': 0.5, 'kill_on_timeout': True}, jobs.async_dir)

@@ -28,6 +28,15 @@ def test_finished_result_is_shaped_as_async_status_returns_it():
                      "results_file": "/home/u/.ansible_async/j1.2"}
 
 
+def test_an_unreachable_status_call_says_where_the_job_may_still_run():
+    result = jobs.unreachable_job_result(job(), {"unreachable": True, "changed": False,
+                                                 "msg": "Failed to connect to the host via ssh: refused"})
+    assert result["unreachable"] is True and result["finished"] is False and result["ansible_job_id"] == "j1.2"
+    assert result["msg"] == ("Failed to connect to the host via ssh: refused The async job j1.2 may still be running "
+                             "there: its result will be in /home/u/.ansible_async/j1.2.")
+    assert "Failed to connect to the host." in jobs.unreachable_job_result(job(), {"unreachable": True})["msg"]
+
+
 @pytest.mark.parametrize("state, now, outcome", [
     ({"state": RUNNING}, 110.0, "running"),
     ({"state": UNREADABLE}, 110.0, "running"),
@@ -107,3 +116,17 @@ def test_not_pooled_reasons():
     assert reason(delegate_to="localhost") == jobs.NOT_POOLED_DELEGATE
     assert reason(check_mode=True) == jobs.NOT_POOLED_CHECK_MODE
     assert reason(throttle=1) == jobs.NOT_POOLED_THROTTLE
+
+
+def test_jobs_are_looked_at_together_only_when_they_connect_become_and_live_alike():
+    plain = Task.load({"name": "a", "command": "sleep 1"})
+    host = _Host()
+    login_vars = {"ansible_user": "u", "inventory_hostname": "h1", "unrelated": 1}
+    key = jobs.group_key(host, plain, login_vars, "/home/u/.ansible_async/j1.1")
+    assert key == jobs.group_key(host, plain, dict(login_vars, unrelated=2), "/home/u/.ansible_async/j2.2")
+    # become through a variable rather than the keyword
+    assert key != jobs.group_key(host, plain, dict(login_vars, ansible_become=True), "/home/u/.ansible_async/j2.2")
+    # another async dir
+    assert key != jobs.group_key(host, plain, login_vars, "/tmp/other_async/j2.2")
+    become = Task.load({"name": "b", "command": "sleep 1", "become": True})
+    assert key != jobs.group_key(host, become, login_vars, "/home/u/.ansible_async/j2.2")
