@@ -6,7 +6,8 @@
 
 Called by `make demo` with the collection installed on ANSIBLE_COLLECTIONS_PATH. The wheels
 of the two library groups are downloaded from PyPI once into examples/out/wheels, so that the
-play itself installs from a local directory.
+play itself installs from a local directory. ASYNC_JOBS_DEMO_OUT puts the output (wheels, the
+throwaway venv, the log and the timeline) elsewhere than examples/out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import subprocess
 import sys
 
 EXAMPLES = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(EXAMPLES, "out")
+OUT = os.path.abspath(os.environ.get("ASYNC_JOBS_DEMO_OUT") or os.path.join(EXAMPLES, "out"))
 WHEELS = os.path.join(OUT, "wheels")
 LOG = os.path.join(OUT, "async_log.jsonl")
 LIBRARIES = ["requests", "flask"]
@@ -38,7 +39,8 @@ def run_play():
     env = dict(os.environ, ANSIBLE_CALLBACKS_ENABLED="org.async_jobs.async_log", ANSIBLE_ASYNC_LOG_PATH=LOG,
                ANSIBLE_INVENTORY=os.path.join(EXAMPLES, "inventory.ini"))
     playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    return subprocess.run([playbook, os.path.join(EXAMPLES, "demo.yml")], env=env, cwd=EXAMPLES, check=False).returncode
+    return subprocess.run([playbook, os.path.join(EXAMPLES, "demo.yml"), "-e", "async_jobs_demo_out=%s" % OUT],
+                          env=env, cwd=EXAMPLES, check=False).returncode
 
 
 def parse_ts(value):
@@ -87,9 +89,9 @@ def main():
     print("\n".join(summarise(events)) or "  (the log is empty)")
     print("  jobs: %d started, %d poll ticks, %d ended" % tuple(
         sum(1 for event in events if event["event"] == kind) for kind in ("job.start", "job.poll", "job.end")))
-    print("  log:      %s" % LOG)
+    print("  log:      %s" % os.path.relpath(LOG))
     for page in sorted(glob.glob(os.path.join(OUT, "*.html"))):
-        print("  timeline: %s" % page)
+        print("  timeline: %s" % os.path.relpath(page))
     return rc
 
 

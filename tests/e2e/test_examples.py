@@ -7,7 +7,11 @@ outcome each one promises checked in its async log, so that none of them rots.""
 from __future__ import annotations
 
 import datetime
+import json
 import os
+import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -29,6 +33,21 @@ def command_span(result):
 
 def overlap(first, second):
     return first[0] < second[1] and second[0] < first[1]
+
+
+def wait_for_job_result(path, timeout=120):
+    """Wait until an async job file holds the job's result (async_wrapper first writes a
+    "started" placeholder, then replaces it with the module's result)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path, encoding="utf-8") as job_file:
+                if "started" not in json.load(job_file):
+                    return True
+        except (OSError, ValueError):
+            pass  # not there yet, or being replaced
+        time.sleep(0.2)
+    return False
 
 
 def names(events):
@@ -68,8 +87,16 @@ def test_run_and_check_later_shows_every_poll_tick(example):
     assert "probes, 0 down" in run.stdout
 
 
+# longer groups than the example's 3 s and 5 s, so that the second launch of the loop comes
+# well before the first group ends however slow the hosts are
+SLOW_LIBRARY_GROUPS = json.dumps({"library_groups": [
+    {"name": "group1", "seconds": 8, "packages": ["requests", "urllib3"]},
+    {"name": "group2", "seconds": 10, "packages": ["flask", "jinja2"]},
+]})
+
+
 def test_several_at_once_with_wait_jobs_notifies_only_on_change(example):
-    first = example("several_at_once_wait_jobs.yml")
+    first = example("several_at_once_wait_jobs.yml", "-e", SLOW_LIBRARY_GROUPS)
     assert first.rc == 0, first.explain()
     assert names(first.events_of("handler.start")) == [(host, "Restart app") for host in HOSTS], first.explain()
     waits = [event for event in first.events_of("task.end") if event["task"]["name"] == "Wait for both groups"]
@@ -79,7 +106,7 @@ def test_several_at_once_with_wait_jobs_notifies_only_on_change(example):
         group1, group2 = (command_span(job) for job in wait["result"]["jobs"])
         assert overlap(group1, group2), wait["result"]["jobs"]
 
-    second = example("several_at_once_wait_jobs.yml")
+    second = example("several_at_once_wait_jobs.yml", "-e", SLOW_LIBRARY_GROUPS)
     assert second.rc == 0, second.explain()
     assert second.events_of("handler.start") == [], second.explain()
     assert {event["reason"] for event in second.events_of("handler.suppressed")} == {"unchanged"}
@@ -108,7 +135,8 @@ def test_fire_and_forget_leaves_files_that_housekeeping_cleans(example):
     assert sorted(launched) == HOSTS
     for host, jid in launched.items():
         assert os.path.exists(os.path.join(example.root, host, "async", jid))
-    time.sleep(3)  # the forgotten `sleep 2` jobs finish
+    for host, jid in launched.items():
+        assert wait_for_job_result(os.path.join(example.root, host, "async", jid)), "job %s on %s never finished" % (jid, host)
     later = example("fire_and_forget.yml", "-e", "async_jobs_forgotten_age=0s")
     assert later.rc == 0, later.explain()
     assert "finished job(s) cleaned up" in later.stdout
@@ -156,3 +184,57 @@ def test_force_handlers_three_ways(example, how):
         assert all(event["forced"] is True for event in started)
         source = {"--force-handlers": "cli", "play keyword": "play", "ansible.cfg": "config"}[how]
         assert [event["force_handlers"]["source"] for event in run.events_of("play.start")] == [source]
+
+
+def test_the_demo_runs_the_two_groups_side_by_side_and_prints_its_summary(collections_path, tmp_path):
+    """What `make demo` runs, on localhost, with its output in a scratch directory."""
+    out = tmp_path / "demo"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False",
+               ASYNC_JOBS_DEMO_OUT=str(out))
+    demo = subprocess.run([sys.executable, os.path.join(EXAMPLES, "run_demo.py")], env=env, cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert demo.returncode == 0, demo.stdout[-6000:] + demo.stderr[-4000:]
+    summary = demo.stdout[demo.stdout.index("== What happened"):]
+    lanes = re.findall(r"^  lane (Library group \d) +([0-9.]+) s  \((.*)\)$", summary, re.M)
+    assert [(lane, tasks) for lane, dummy, tasks in lanes] == [
+        ("Library group 1", "Install requests, Group 1 post-install script"),
+        ("Library group 2", "Install flask, Group 2 post-install script"),
+    ], summary
+    block, linear = (float(value) for value in re.search(
+        r"the fan-out block took ([0-9.]+) s; one lane after the other \(linear\) would take ([0-9.]+) s", summary).groups())
+    # side by side: the block took about as long as its longest lane, well short of their sum
+    assert block < linear and block < max(float(seconds) for dummy, seconds, dummy in lanes) + 0.5 * min(
+        float(seconds) for dummy, seconds, dummy in lanes), summary
+    assert re.findall(r"^  handler\.(\w+) +Restart the application on localhost$", summary, re.M) == [
+        "queued", "queued", "triggered", "start", "end"], summary
+    jobs = re.search(r"jobs: (\d+) started, (\d+) poll ticks, (\d+) ended", summary).groups()
+    assert jobs[0] == jobs[2] == "4" and int(jobs[1]) >= 2, summary
+    assert (out / "async_log.jsonl").is_file() and (out / "async_log.html").is_file(), summary
+    assert 'data-host="localhost"' in (out / "async_log.html").read_text(encoding="utf-8"), summary
+
+
+@pytest.mark.parametrize("name, args, config, rc", [
+    ("run_and_check_later.yml", [], "ansible.cfg", 0),
+    ("several_at_once_wait_jobs.yml", [], "ansible.cfg", 0),
+    ("several_at_once_fanout.yml", [], "ansible.cfg", 0),
+    ("fire_and_forget.yml", [], "ansible.cfg", 0),
+    ("handler_on_completion.yml", [], "ansible.cfg", 0),
+    ("force_handlers.yml", ["--force-handlers"], "ansible.cfg", 2),
+    ("force_handlers_play_keyword.yml", [], "ansible.cfg", 2),
+    ("force_handlers.yml", [], "force_handlers.cfg", 2),
+])
+def test_each_example_runs_on_localhost_with_its_own_config(ansible_playbook, tmp_path, name, args, config, rc):
+    """As the README says to run them: `cd examples && ansible-playbook NAME.yml`, against the
+    localhost inventory of examples/ansible.cfg (its collections path is overridden here by the
+    session's), files and job files kept in a scratch directory."""
+    log_path = str(tmp_path / "log.jsonl")
+    extra = ["-e", "async_jobs_example_root=%s" % tmp_path, "-e", "ansible_async_dir=%s/async" % tmp_path] + args
+    run = ansible_playbook.run(os.path.join(EXAMPLES, name), os.path.join(EXAMPLES, "inventory.ini"), extra_args=extra,
+                               env={"ANSIBLE_CONFIG": os.path.join(EXAMPLES, config), "ANSIBLE_DEPRECATION_WARNINGS": "False"},
+                               log_path=log_path)
+    assert run.rc == rc, run.explain()
+    assert {event["host"] for event in run.events_of("task.end")} == {"localhost"}, run.explain()
+    if rc == 2:
+        # the host failed, and the handler ran anyway, forced
+        assert [event["forced"] for event in run.events_of("handler.start")] == [True], run.explain()
