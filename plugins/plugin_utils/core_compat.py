@@ -67,6 +67,26 @@ def _failed_states():
     return FailedStates
 
 
+def iterator_play(iterator):
+    """The play a PlayIterator runs (linear and free read ``_play`` too; there is no accessor)."""
+    return iterator._play
+
+
+def failed_hosts(tqm):
+    """The task queue manager's {host name: True} of failed hosts, which strategies update."""
+    return tqm._failed_hosts
+
+
+def unreachable_hosts(tqm):
+    """The task queue manager's {host name: True} of unreachable hosts."""
+    return tqm._unreachable_hosts
+
+
+def run_terminated(tqm) -> bool:
+    """True once the run was stopped (a signal, or a callback's request)."""
+    return bool(tqm._terminated)
+
+
 def iterator_blocks(iterator):
     """The blocks the play iterator walks (tag-filtered copies of the play's blocks)."""
     return list(getattr(iterator, "_blocks", []))
@@ -184,6 +204,13 @@ def leave_block_body(iterator, host, path, body_uuids, failed, failure_recorded=
 
 def mark_host_failed(iterator, host):
     iterator.mark_host_failed(host)
+
+
+def rescue_facts(variable_manager, host_name):
+    """``ansible_failed_task`` and ``ansible_failed_result`` as core last set them for the host
+    (non-persistent facts, set when a failure sends the host into a rescue); empty if never."""
+    facts = getattr(variable_manager, "_nonpersistent_fact_cache", {}).get(host_name) or {}
+    return {name: facts[name] for name in ("ansible_failed_task", "ansible_failed_result") if name in facts}
 
 
 def template_engine(loader, variables):

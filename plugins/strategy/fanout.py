@@ -37,7 +37,10 @@ description:
     handles it. No new lane task starts on a host after an unhandled failure there; tasks already
     running finish and are reported. After the join the host is failed at the fan-out block, so the
     block's own C(rescue)/C(always), C(any_errors_fatal) and C(max_fail_percentage) apply as in
-    linear. An unreachable host stops its lanes.
+    linear. An unreachable host stops its lanes. In a lane's own C(rescue), C(ansible_failed_task)
+    and C(ansible_failed_result) are those of that lane's failure, even when another lane of the
+    host failed meanwhile. The recap counts every lane task that failed, so a host where two
+    lanes failed shows C(failed=2).
   - Handlers are notified by lane tasks as in linear and flushed at the usual points, after the join.
   - Refused before the play runs, with an error naming the task and its file and line -
     C(include_tasks) and C(include_role) in a lane, meta tasks other than C(noop) in a lane, a
@@ -148,7 +151,7 @@ LinearStrategy = strategy_loader.get("linear", class_only=True)
 class _LaneProgress:
     """Where one lane stands on one host."""
 
-    __slots__ = ("state", "next", "running", "done", "failed")
+    __slots__ = ("state", "next", "running", "done", "failed", "rescue_facts")
 
     def __init__(self, state):
         self.state = state  # the lane's HostState at the fan-out block's level
@@ -156,6 +159,9 @@ class _LaneProgress:
         self.running = None  # the task in flight, if any
         self.done = False
         self.failed = False
+        # ansible_failed_task/result of the failure that sent this lane into its rescue: core
+        # keeps them per host, and another lane of the host may fail while this one rescues
+        self.rescue_facts = None
 
 
 class _InFlight:
@@ -250,7 +256,7 @@ class StrategyModule(LinearStrategy):
 
     def run(self, iterator, play_context):  # pylint: disable=arguments-differ
         self._fanout_play_context = play_context
-        self._fanout_blocks = fanout_lanes.prepare_play(core_compat.iterator_blocks(iterator), iterator._play.handlers)
+        self._fanout_blocks = fanout_lanes.prepare_play(core_compat.iterator_blocks(iterator), core_compat.iterator_play(iterator).handlers)
         self._fanout_break_play = False
         result = super().run(iterator, play_context)
         if self._fanout_break_play:
@@ -262,15 +268,15 @@ class StrategyModule(LinearStrategy):
         join, and the step after the block is returned instead."""
         while True:
             if self._fanout_break_play:
-                if len(self._tqm._failed_hosts) >= len(hosts):
+                if len(core_compat.failed_hosts(self._tqm)) >= len(hosts):
                     self._tqm.send_callback("v2_playbook_on_no_hosts_remaining")
                 return []
             host_tasks = super()._get_next_task_lockstep(hosts, iterator)
             fanout = self._fanout_entered(host_tasks, iterator)
-            if fanout is None or self._tqm._terminated:
+            if fanout is None or core_compat.run_terminated(self._tqm):
                 return host_tasks
             self._fanout_run(fanout, [host for host, dummy in host_tasks], iterator)
-            if self._tqm._terminated:
+            if core_compat.run_terminated(self._tqm):
                 return []
             hosts = self.get_hosts_left(iterator)
 
@@ -304,7 +310,7 @@ class StrategyModule(LinearStrategy):
         return fanout if fanout.in_body(task) else None
 
     def _fanout_option(self, iterator, name):
-        variables = self._variable_manager.get_vars(play=iterator._play, _hosts=self._hosts_cache, _hosts_all=self._hosts_cache_all)
+        variables = self._variable_manager.get_vars(play=core_compat.iterator_play(iterator), _hosts=self._hosts_cache, _hosts_all=self._hosts_cache_all)
         options = yaml.safe_load(DOCUMENTATION)["options"]
         return core_compat.strategy_option(PLUGIN_NAME, options, name, variables=variables)
 
@@ -341,7 +347,7 @@ class StrategyModule(LinearStrategy):
         restore_callbacks = core_compat.hook_callbacks(self._tqm, lambda send, name, args: self._fanout_before_callback(run, send, name, args))
         try:
             changed = True
-            while not self._tqm._terminated:
+            while not core_compat.run_terminated(self._tqm):
                 # lanes can only move on after a result or a start, or once a worker slot frees up
                 # new lane tasks first: a status call or a delivery that waits a moment costs less
                 dispatched, slot_wait = self._fanout_dispatch(run, iterator, limits) if changed else (False, False)
@@ -357,7 +363,7 @@ class StrategyModule(LinearStrategy):
         finally:
             restore_callbacks()
             core_compat.resize_workers(self, slots_before)
-        if not self._tqm._terminated:
+        if not core_compat.run_terminated(self._tqm):
             self._fanout_join(run, iterator)
 
     @staticmethod
@@ -391,7 +397,7 @@ class StrategyModule(LinearStrategy):
     def _fanout_dispatch(self, run, iterator, limits):
         """Start every lane task that may start now. Returns (started any, waiting for a worker
         slot to free up)."""
-        unreachable = self._tqm._unreachable_hosts
+        unreachable = core_compat.unreachable_hosts(self._tqm)
         dispatched = False
         slot_wait = False
         for host in run.hosts:
@@ -427,9 +433,11 @@ class StrategyModule(LinearStrategy):
         if pool is not None and run.running[pool] >= limits[pool]:
             return "pool-full"
 
-        task_vars = self._variable_manager.get_vars(play=iterator._play, host=host, task=task,
+        task_vars = self._variable_manager.get_vars(play=core_compat.iterator_play(iterator), host=host, task=task,
                                                     _hosts=self._hosts_cache, _hosts_all=self._hosts_cache_all)
-        self.add_tqm_variables(task_vars, play=iterator._play)
+        self.add_tqm_variables(task_vars, play=core_compat.iterator_play(iterator))
+        if progress.rescue_facts:
+            task_vars.update(progress.rescue_facts)
         templar = core_compat.template_engine(self._loader, task_vars)
 
         action_name = None
@@ -457,7 +465,7 @@ class StrategyModule(LinearStrategy):
         run_once = bool(action and getattr(action, "BYPASS_HOST_LOOP", False)) or bool(templar.template(task.run_once))
         members = [(host, lane)]
         if run_once:
-            waiting = [other for other in run.hosts if run.active(other, self._tqm._unreachable_hosts)
+            waiting = [other for other in run.hosts if run.active(other, core_compat.unreachable_hosts(self._tqm))
                        and not run.progress(other, lane).done]
             for other in waiting:
                 other_progress = run.progress(other, lane)
@@ -701,15 +709,20 @@ class StrategyModule(LinearStrategy):
             member_names = {host.name for host, dummy in inflight.members}
             if inflight.run_once:
                 bystanders = {host.name: core_compat.host_state(iterator, host.name) for host in run.hosts if host.name not in member_names}
+            failed_results_before = {}
             for host, lane in inflight.members:
                 progress = run.progress(host, lane)
                 grafted[host.name] = (lane, core_compat.graft_lane_state(iterator, host.name, run.paths[host.name], progress.state))
+                failed_results_before[host.name] = core_compat.rescue_facts(self._variable_manager, host.name).get("ansible_failed_result")
             try:
                 results = self._process_pending_results(iterator, one_pass=True)
             finally:
                 for host, lane in inflight.members:
                     progress = run.progress(host, lane)
                     progress.state = core_compat.ungraft_lane_state(iterator, host.name, run.paths[host.name], grafted[host.name][1])
+                    facts = core_compat.rescue_facts(self._variable_manager, host.name)
+                    if facts.get("ansible_failed_result") is not failed_results_before[host.name]:
+                        progress.rescue_facts = facts
                     progress.next = None
                     progress.running = None
                 for name, state in bystanders.items():
@@ -734,7 +747,7 @@ class StrategyModule(LinearStrategy):
         """Every lane is done: move each host past the block, failing those that must fail, then
         apply any_errors_fatal and max_fail_percentage as linear does after a step."""
         for host in run.hosts:
-            if host.name not in self._tqm._unreachable_hosts:
+            if host.name not in core_compat.unreachable_hosts(self._tqm):
                 for lane in run.fanout.lanes:
                     # settles lanes that a halt left idle: did they end in a failure?
                     self._fanout_peek(run, iterator, host, lane)
@@ -745,20 +758,20 @@ class StrategyModule(LinearStrategy):
         if run.stop_all and (run.failed_result_hosts or run.unreachable_result_hosts):
             for host in hosts_left:
                 if host.name not in run.failed_result_hosts:
-                    self._tqm._failed_hosts[host.name] = True
+                    core_compat.failed_hosts(self._tqm)[host.name] = True
                     newly_failed.add(host.name)
-        play = iterator._play
+        play = core_compat.iterator_play(iterator)
         if play.max_fail_percentage is not None and run.results:
             percentage = play.max_fail_percentage / 100.0
-            if (len(self._tqm._failed_hosts) / iterator.batch_size) > percentage:
+            if (len(core_compat.failed_hosts(self._tqm)) / iterator.batch_size) > percentage:
                 for host in hosts_left:
                     if host.name not in run.failed_result_hosts:
-                        self._tqm._failed_hosts[host.name] = True
+                        core_compat.failed_hosts(self._tqm)[host.name] = True
                         newly_failed.add(host.name)
                 self._tqm.send_callback("v2_playbook_on_no_hosts_remaining")
                 self._fanout_break_play = True
         for host in run.hosts:
-            unreachable = host.name in self._tqm._unreachable_hosts
+            unreachable = host.name in core_compat.unreachable_hosts(self._tqm)
             failed = not unreachable and (host.name in to_fail or host.name in newly_failed)
             core_compat.leave_block_body(iterator, host, run.paths[host.name], run.fanout.body_uuids, failed,
                                          failure_recorded=host.name in to_fail)

@@ -157,6 +157,22 @@ def test_worker_slots(strategy):
     assert core_compat.worker_count(strategy) == 1 and strategy._cur_worker == 0
 
 
+def test_run_state_of_the_task_queue_manager(strategy):
+    tqm = strategy._tqm
+    assert core_compat.failed_hosts(tqm) == {} and core_compat.unreachable_hosts(tqm) == {}
+    assert core_compat.run_terminated(tqm) is False
+    # the strategy marks hosts in the very dicts the TQM's stats and recap read
+    core_compat.failed_hosts(tqm)["h1"] = True
+    assert tqm._failed_hosts == {"h1": True}
+    tqm.terminate()
+    assert core_compat.run_terminated(tqm) is True
+
+
+def test_iterator_play():
+    play = Play_()
+    assert core_compat.iterator_play(play.iterator) is play.play
+
+
 def test_hook_callbacks(strategy):
     tqm = strategy._tqm
     seen = []
@@ -197,6 +213,20 @@ def test_result_outcome_and_next_result_key(strategy, return_data, ignore_errors
     strategy._results.append(result)
     assert core_compat.next_result_key(strategy) == ("h1", task._uuid)
     strategy._results.clear()
+
+
+def test_rescue_facts_are_read_where_core_sets_them():
+    play = Play_()
+    assert core_compat.rescue_facts(play.variable_manager, "h1") == {}
+    failed_task = {"name": "one", "uuid": "u1"}
+    failed_result = {"failed": True, "rc": 1}
+    # what core's result processing does when a failure sends a host into a rescue
+    play.variable_manager.set_nonpersistent_facts("h1", {"ansible_failed_task": failed_task, "ansible_failed_result": failed_result})
+    play.variable_manager.set_nonpersistent_facts("h1", {"unrelated": True})
+    facts = core_compat.rescue_facts(play.variable_manager, "h1")
+    assert facts == {"ansible_failed_task": failed_task, "ansible_failed_result": failed_result}
+    assert facts["ansible_failed_result"] is failed_result
+    assert core_compat.rescue_facts(play.variable_manager, "h2") == {}
 
 
 def test_strategy_option(monkeypatch):
