@@ -72,7 +72,8 @@ def test_kill_stops_the_running_jobs_and_cleans_up(jobs):
     state, = check_jobs(jobs.async_dir, [slow], cleanup=True, kill=True)
     assert state['state'] == KILLED and set(state['killed_pids']) >= tree
     assert os.listdir(jobs.async_dir) == []
-    assert not processes.is_job_alive(processes.process_table(), slow)
+    # SIGKILL is delivered at once, but a process takes a moment to be gone from /proc
+    assert wait_until(lambda: not processes.is_job_alive(processes.process_table(), slow), timeout=5)
 
 
 def test_kill_without_cleanup_records_the_kill_in_the_job_file(jobs):
@@ -102,9 +103,15 @@ def test_a_job_whose_file_is_not_written_yet_but_whose_wrapper_runs_is_running(j
 
 
 def test_a_finished_job_whose_file_was_removed_is_unknown_though_its_supervisor_lingers(jobs):
-    quick = jobs(QUICK)
-    assert wait_until(finished(jobs.async_dir, quick))
-    assert wait_until(lambda: only_the_supervisor_is_left(quick), timeout=4)
+    # The supervisor notices the runner's exit at its next 5 s wake-up; on a busy machine the
+    # runner can take longer than that, leaving no moment with only the supervisor: try again.
+    for dummy in range(3):
+        quick = jobs(QUICK)
+        assert wait_until(finished(jobs.async_dir, quick))
+        if wait_until(lambda: only_the_supervisor_is_left(quick), timeout=6):
+            break
+    else:
+        pytest.fail('three quick jobs in a row never had their supervisor outlive the runner')
     os.unlink(os.path.join(jobs.async_dir, quick))
     with pytest.raises(UnknownJobs):
         check_jobs(jobs.async_dir, [quick], require_known=True)
