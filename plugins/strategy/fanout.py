@@ -90,7 +90,9 @@ notes:
     strategy is a thin subclass of the builtin linear strategy and keeps its reach into
     ansible-core internals in one tested module; C(ANSIBLE_DEPRECATION_WARNINGS=False) silences
     the warning.
-  - C(--step) is not asked for tasks inside lanes.
+  - With C(--step), each lane task is asked about once, when the first host's lane reaches it,
+    and the answer holds for every host, as linear asks once per task. Lane tasks already
+    running go on while the question waits.
   - C(--start-at-task) naming a task inside a lane starts the whole fan-out block.
   - A fan-out block that a dynamic C(include_tasks) or C(include_role) brings in is checked when
     the play reaches it rather than before the play.
@@ -206,6 +208,7 @@ class _FanoutRun:
         self.polls = {}  # in-flight poll task key -> HostJobs
         self.deliveries = collections.deque()  # keys of in-flight entries whose result is known
         self.internal = {}  # id(task copy) -> (phase, original task), while it is being queued
+        self.step_answers = {}  # --step: task uuid -> run it? (asked once per task, for all hosts)
 
     def progress(self, host, lane):
         return self.lanes[(host.name, lane.index)]
@@ -462,6 +465,14 @@ class StrategyModule(LinearStrategy):
             progress.state, progress.next = state, None
             return "inline"
 
+        uuid = core_compat.task_uuid(task)
+        if self._step and uuid not in run.step_answers:
+            # as linear asks once per task for all hosts; an answer of "continue" ends step mode
+            run.step_answers[uuid] = self._take_step(task)
+        if not run.step_answers.get(uuid, True):
+            progress.state, progress.next = state, None
+            return "inline"
+
         run_once = bool(action and getattr(action, "BYPASS_HOST_LOOP", False)) or bool(templar.template(task.run_once))
         members = [(host, lane)]
         if run_once:
@@ -509,7 +520,6 @@ class StrategyModule(LinearStrategy):
         except AnsibleError:
             any_errors_fatal = bool(task.any_errors_fatal)
 
-        uuid = core_compat.task_uuid(task)
         if uuid not in run.announced:
             run.announced.add(uuid)
             task.post_validate_attribute("name", templar=templar)

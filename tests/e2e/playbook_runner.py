@@ -65,11 +65,12 @@ class PlaybookRunner:
         env.update(extra or {})
         return env
 
-    def run(self, playbook, inventory, *, extra_args=(), env=None, log_path=None, timeout=900, check=False):
+    def run(self, playbook, inventory, *, extra_args=(), env=None, log_path=None, timeout=900, check=False, answers=None):
         """Run `playbook` against `inventory`.
 
         log_path: enable org.async_jobs.async_log writing to this path; the parsed events are in
         the result's ``events``. check: raise AssertionError with the output when rc != 0.
+        answers: text for ansible-playbook's standard input (its prompts' answers), else none.
         """
         extra_env = dict(env or {})
         if log_path:
@@ -79,8 +80,8 @@ class PlaybookRunner:
         command = [os.path.join(BIN_DIR, "ansible-playbook"), "-i", str(inventory), str(playbook)] + list(extra_args)
         started = time.monotonic()
         completed = subprocess.run(
-            command, cwd=self.work_dir, env=self.environment(extra_env), stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=timeout, check=False,
+            command, cwd=self.work_dir, env=self.environment(extra_env), capture_output=True, text=True,
+            timeout=timeout, check=False, **({"input": answers} if answers is not None else {"stdin": subprocess.DEVNULL}),
         )
         outcome = PlaybookRun(
             rc=completed.returncode, stdout=completed.stdout, stderr=completed.stderr,

@@ -55,12 +55,12 @@ def span(*results):
 @pytest.fixture
 def fanout_run(ansible_playbook, playbook, tmp_path):
     """fanout_run(name, inventory, *extra) -> (run, record_dir) for playbooks/fanout/<name>."""
-    def run(name, inventory, *extra, env=None, log_path=None):
+    def run(name, inventory, *extra, env=None, log_path=None, answers=None):
         record_dir = tmp_path / ("records-" + name.replace(".yml", ""))
         record_dir.mkdir(exist_ok=True)
         args = ["-f", "20", "-e", "record_dir=%s" % record_dir, "-e", "run_tag=%s" % tmp_path.name] + list(extra)
         outcome = ansible_playbook.run(playbook(os.path.join("fanout", name)), inventory, extra_args=args,
-                                       env=dict(QUIET, **(env or {})), log_path=log_path)
+                                       env=dict(QUIET, **(env or {})), log_path=log_path, answers=answers)
         return outcome, str(record_dir)
     return run
 
@@ -124,6 +124,24 @@ def test_failures_in_lanes(fanout_run, make_inventory):
     # on the failed host the lanes already running finished, and no new lane task started
     assert always["host01"]["slow_rc"] == 0 and always["host01"]["step1_rc"] == 0, always["host01"]
     assert always["host01"]["step2"] is None, always["host01"]
+
+
+STEP_PROMPT = re.compile(r"Perform task: TASK: (.+?) \(N\)o/\(y\)es/\(c\)ontinue:")
+
+
+@pytest.mark.parametrize("answers, asked, ran", [
+    # a "no" for B1 skips it on both hosts; every task is asked about once, whatever the hosts
+    ("y\nn\ny\ny\ny\n", ["Step A1", "Step B1", "Step A2", "Step after", "Record what this host registered"],
+     {"a1": True, "a2": True, "b1": False, "after": True}),
+    # skipping A1 moves lane A on to A2 at once; "continue" there ends step mode for the rest
+    ("n\nc\n", ["Step A1", "Step A2"], {"a1": False, "a2": True, "b1": True, "after": True}),
+])
+def test_step_asks_once_per_lane_task_for_all_hosts(fanout_run, make_inventory, answers, asked, ran):
+    run, record_dir = fanout_run("step.yml", make_inventory(2), "--step", answers=answers)
+    assert run.rc == 0, run.explain()
+    assert list(dict.fromkeys(STEP_PROMPT.findall(run.stdout))) == asked, run.explain()
+    found = records(record_dir)
+    assert found == {"host01": ran, "host02": ran}, run.explain()
 
 
 def test_unreachable_host_stops_its_lanes_only(fanout_run, make_inventory):
