@@ -1,7 +1,8 @@
 #!/bin/sh
 # Stand-in for one group of the source note's library install: "installs" each named package
 # into PREFIX (a marker file per package), then runs the note's 3-5 s post-install step.
-# Prints "changed" when a package was new, so that changed_when can tell a real change.
+# Prints "changed" when a package was new, so that changed_when can tell a real change; it prints
+# before the post-install step, not after (see "Development" in the README).
 # usage: install_group.sh PREFIX SECONDS PACKAGE...
 set -eu
 prefix="$1"; seconds="$2"; shift 2
@@ -13,5 +14,5 @@ for package in "$@"; do
         state=changed
     fi
 done
-sleep "$seconds"
 echo "$state: $*"
+sleep "$seconds"
